@@ -1,0 +1,323 @@
+"""The Parquet result store: tile parts, the ledger, shards and lookups.
+
+Layout of a result store (a directory)::
+
+    manifest.json             what the scan is (job fingerprint, cohorts, schema, shard size)
+    features.parquet          code -> feature id, gene (the id table; rows store codes)
+    ledger/<tile>.json        one per finished tile: its part files, rows and checksums
+    parts/<shard>/<tile>.parquet
+                              a tile's rows whose query feature falls in <shard>
+    shards/<shard>.parquet    the finished shard: all rows of its features, sorted by
+                              (feature, partner), one row group per few features
+    complete.json             written last; a lookup refuses a store without it
+
+A tile is finished when its parts are under their final names and its ledger entry
+exists (both written to a temporary name and renamed, so a killed process leaves no
+half-written file under a final name). Finishing the job compacts each shard's parts
+into one file whose bytes depend only on the scan's inputs and options, never on the
+tile size, the number of workers or what failed on the way.
+
+The shard of a feature is ``code // shard_size``: a lookup is a dictionary lookup, one
+file open and a read of the row groups that hold the feature.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from storage.errors import ResultsError
+
+SCHEMA_VERSION = 1
+
+#: Rows per shard file aimed at when choosing the shard size (bounds finalize memory).
+SHARD_TARGET_ROWS = 2_000_000
+#: Features per row group in a finished shard (a lookup reads one row group).
+FEATURES_PER_ROW_GROUP = 8
+#: Compression of part and shard files (zstd: ~20% smaller than snappy at equal speed).
+COMPRESSION = "ZSTD"
+
+#: The result schema as data: column suffix -> (dtype, doc). Per-cohort columns are
+#: ``<COHORT>_<suffix>``.
+COHORT_COLUMNS = {
+    "stat": ("float32", "the test's effect (Spearman rho for trans); null without a result"),
+    "n": ("Int16", "samples used; null without a result"),
+    "slogp": ("float32", "sign(effect) * -log10(p); null without a result"),
+}
+PAIR_COLUMNS = {
+    "feature": ("int32", "code of the query feature (see features.parquet)"),
+    "partner": ("int32", "code of the partner feature"),
+}
+META_COLUMNS = {
+    "meta_slogp": ("float32", "pan-cancer Stouffer meta p, signed, -log10 (STATS.md)"),
+    "n_cohorts": ("int8", "cohorts with a result for this pair"),
+}
+
+
+def result_dtypes(cohorts: list[str]) -> dict[str, str]:
+    """Column name -> dtype of a result row for these cohorts, in column order."""
+    dtypes = {name: dtype for name, (dtype, _) in PAIR_COLUMNS.items()}
+    for cohort in cohorts:
+        for suffix, (dtype, _) in COHORT_COLUMNS.items():
+            dtypes[f"{cohort}_{suffix}"] = dtype
+    dtypes.update({name: dtype for name, (dtype, _) in META_COLUMNS.items()})
+    return dtypes
+
+
+def shard_size_for(n_features: int) -> int:
+    """Features per shard: a power of two, so that a full shard holds about
+    :data:`SHARD_TARGET_ROWS` rows (each feature has up to ``n_features - 1`` partners)."""
+    size = max(1, SHARD_TARGET_ROWS // max(n_features, 1))
+    return int(min(4096, max(FEATURES_PER_ROW_GROUP, 1 << (size.bit_length() - 1))))
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _write_parquet(path: Path, frame: pd.DataFrame, row_group_offsets=None) -> tuple[int, str]:
+    """Write ``frame`` to ``path`` through a temporary name; return (bytes, sha256)."""
+    import fastparquet
+
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fastparquet.write(
+        str(tmp), frame, compression=COMPRESSION, write_index=False, stats=True,
+        row_group_offsets=row_group_offsets if row_group_offsets is not None else 50_000_000,
+    )
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    size = tmp.stat().st_size
+    os.replace(tmp, path)
+    return size, digest
+
+
+@dataclass(frozen=True)
+class ResultStore:
+    """A result store rooted at a local directory. Cheap to build and to pickle:
+    workers receive it with every tile."""
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+    # ------------------------------------------------------------------ create / open
+    def create_or_resume(self, manifest: dict, features: pd.DataFrame) -> bool:
+        """Start a new store for ``manifest``, or confirm that the existing one holds the
+        same scan. Returns True when resuming. A store of a different scan is an error
+        (results are never mixed)."""
+        path = self.path
+        if (path / "manifest.json").exists():
+            old = self.manifest()
+            if old.get("fingerprint") != manifest["fingerprint"]:
+                changed = sorted(
+                    key for key in set(old.get("scan", {})) | set(manifest["scan"])
+                    if old.get("scan", {}).get(key) != manifest["scan"].get(key)
+                )
+                raise ResultsError(
+                    f"{path} holds the results of a different scan (differs in: "
+                    f"{', '.join(changed) or 'inputs'}); give the job another results "
+                    "directory, or delete this one to start over"
+                )
+            return True
+        if path.exists() and any(path.iterdir()):
+            raise ResultsError(
+                f"{path} exists, is not empty and is not a linkscan result store; "
+                "choose an empty or new results directory"
+            )
+        try:
+            for sub in ("ledger", "parts", "shards"):
+                (path / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ResultsError(f"cannot create result store {path}: {exc.strerror}; "
+                               "choose a writable results directory") from None
+        _write_parquet(path / "features.parquet", features)
+        _atomic_write_bytes(path / "manifest.json", json.dumps(manifest, indent=1).encode())
+        return False
+
+    def manifest(self) -> dict:
+        try:
+            return json.loads((self.path / "manifest.json").read_text())
+        except FileNotFoundError:
+            raise ResultsError(
+                f"{self.path} is not a linkscan result store (no manifest.json); "
+                "pass the `results` directory of a job"
+            ) from None
+
+    # ------------------------------------------------------------------ tiles
+    def write_tile(self, key: str, frames: dict[int, pd.DataFrame]) -> dict:
+        """Write a tile's rows, one part per shard, then its ledger entry (the commit)."""
+        parts = {}
+        for shard, frame in sorted(frames.items()):
+            folder = self.path / "parts" / f"{shard:05d}"
+            folder.mkdir(exist_ok=True)
+            size, digest = _write_parquet(folder / f"{key}.parquet", frame)
+            parts[str(shard)] = {"rows": len(frame), "bytes": size, "sha256": digest}
+        entry = {"tile": key, "rows": sum(p["rows"] for p in parts.values()), "parts": parts}
+        _atomic_write_bytes(self.path / "ledger" / f"{key}.json", json.dumps(entry).encode())
+        return entry
+
+    def ledger(self) -> dict[str, dict]:
+        """Finished tiles: key -> ledger entry, for entries whose parts are all present
+        with the recorded size (a lost or truncated part un-finishes its tile)."""
+        done = {}
+        for file in sorted((self.path / "ledger").glob("*.json")):
+            entry = json.loads(file.read_text())
+            if self.is_complete() or all(
+                _size(self.path / "parts" / f"{int(s):05d}" / f"{entry['tile']}.parquet") == p["bytes"]
+                for s, p in entry["parts"].items()
+            ):
+                done[entry["tile"]] = entry
+        return done
+
+    # ------------------------------------------------------------------ finish
+    def finalize_shard(self, shard: int, entries: list[dict]) -> int:
+        """Merge the parts of ``shard`` (from the ledger ``entries`` that have one) into
+        ``shards/<shard>.parquet``, sorted by (feature, partner). Returns its rows."""
+        import fastparquet
+
+        folder = self.path / "parts" / f"{shard:05d}"
+        frames = []
+        for entry in entries:
+            part = entry["parts"].get(str(shard))
+            if part is None:
+                continue
+            file = folder / f"{entry['tile']}.parquet"
+            if hashlib.sha256(file.read_bytes()).hexdigest() != part["sha256"]:
+                raise ResultsError(
+                    f"result part {file} does not match its ledger checksum; delete "
+                    f"{self.path / 'ledger' / (entry['tile'] + '.json')} and resubmit the job "
+                    "to recompute that tile"
+                )
+            frames.append(fastparquet.ParquetFile(str(file)).to_pandas())
+        dtypes = result_dtypes(self.manifest()["cohorts"])
+        if frames:
+            frame = pd.concat(frames, ignore_index=True)
+            frame = frame.sort_values(["feature", "partner"], kind="stable", ignore_index=True)
+        else:
+            frame = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
+        frame = frame.astype(dtypes)
+        codes = frame["feature"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([0])
+        offsets = [int(x) for x in starts[::FEATURES_PER_ROW_GROUP]]
+        _write_parquet(self.path / "shards" / f"{shard:05d}.parquet", frame, row_group_offsets=offsets)
+        return len(frame)
+
+    def mark_complete(self, summary: dict) -> None:
+        _atomic_write_bytes(self.path / "complete.json", json.dumps(summary, indent=1).encode())
+        shutil.rmtree(self.path / "parts", ignore_errors=True)
+
+    def summary(self) -> dict:
+        """What ``complete.json`` records of a finished store (rows, tiles, shards)."""
+        return json.loads((self.path / "complete.json").read_text())
+
+    def is_complete(self) -> bool:
+        return (self.path / "complete.json").exists()
+
+    # ------------------------------------------------------------------ lookup
+    def features(self) -> pd.DataFrame:
+        import fastparquet
+
+        return fastparquet.ParquetFile(str(self.path / "features.parquet")).to_pandas()
+
+    def lookup(self, gene: str, *, cohort: str | None = None, top: int | None = None,
+               min_slogp: float | None = None) -> pd.DataFrame:
+        """The associations of one feature or gene, strongest first.
+
+        Parameters
+        ----------
+        gene
+            A feature id or a gene symbol, matched case-insensitively. A gene symbol
+            shared by several features (phosphosites of one gene) returns all of them.
+        cohort
+            Keep only this cohort's columns and rank by its ``slogp``; default: rank by
+            ``meta_slogp`` and keep every cohort.
+        top
+            Keep the ``top`` strongest partners per feature.
+        min_slogp
+            Keep rows with ``|slogp| >= min_slogp`` (of ``cohort``, or the meta p).
+
+        Returns
+        -------
+        One row per (feature, partner) with feature ids decoded, sorted by the ranking
+        column's absolute value, descending (nulls last).
+        """
+        import fastparquet
+
+        manifest = self.manifest()
+        if not self.is_complete():
+            done = len(list((self.path / "ledger").glob("*.json")))
+            raise ResultsError(
+                f"{self.path} is not complete ({done} of {manifest['n_tiles']} tiles finished); "
+                "run `linkscan submit` on its job to finish it before looking genes up"
+            )
+        cohorts = manifest["cohorts"]
+        if cohort is not None:
+            match = {c.lower(): c for c in cohorts}.get(cohort.lower())
+            if match is None:
+                raise ResultsError(f"cohort {cohort!r} is not in this scan; it has: {', '.join(cohorts)}")
+            cohort = match
+        features = self.features()
+        codes = _match_feature(features, gene)
+        shard_size = manifest["shard_size"]
+        frames = []
+        for shard in sorted({int(c) // shard_size for c in codes}):
+            pf = fastparquet.ParquetFile(str(self.path / "shards" / f"{shard:05d}.parquet"))
+            wanted = [c for c in codes if c // shard_size == shard]
+            rows = pf.to_pandas(filters=[("feature", "in", wanted)])
+            frames.append(rows[rows["feature"].isin(wanted)])
+        rows = pd.concat(frames, ignore_index=True)
+        key = "meta_slogp" if cohort is None else f"{cohort}_slogp"
+        if cohort is not None:
+            rows = rows[["feature", "partner", f"{cohort}_stat", f"{cohort}_n", key]]
+            rows = rows[rows[key].notna()]
+        if min_slogp is not None:
+            rows = rows[rows[key].abs() >= min_slogp]
+        order = np.argsort(-rows[key].abs().fillna(-1).to_numpy(), kind="stable")
+        rows = rows.iloc[order]
+        if top is not None:
+            rows = rows.groupby("feature", sort=False).head(top)
+        ids = features["feature"].to_numpy()
+        genes = features["gene"].to_numpy()
+        out = rows.reset_index(drop=True)
+        feature_codes = out["feature"].to_numpy()
+        partner_codes = out["partner"].to_numpy()
+        out["feature"] = ids[feature_codes]
+        out["partner"] = ids[partner_codes]
+        out.insert(2, "partner_gene", genes[partner_codes])
+        return out
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return -1
+
+
+def _match_feature(features: pd.DataFrame, query: str) -> list[int]:
+    """Codes of the features whose id, or else whose gene, equals ``query`` ignoring case."""
+    q = query.strip().lower()
+    ids = features["feature"].str.lower()
+    hit = features["code"][ids == q]
+    if hit.empty:
+        hit = features["code"][features["gene"].str.lower() == q]
+    if hit.empty:
+        names = sorted(set(features["feature"]) | set(features["gene"]))
+        lowered = {n.lower(): n for n in names}
+        close = [lowered[m] for m in difflib.get_close_matches(q, list(lowered), n=5, cutoff=0.6)]
+        hint = f"; close matches: {', '.join(close)}" if close else ""
+        raise ResultsError(f"no feature or gene named {query!r} in this result store{hint}")
+    return [int(c) for c in hit]

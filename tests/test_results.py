@@ -1,0 +1,180 @@
+"""The Parquet result store: parts, ledger, shards, lookups; real files in tmp_path."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from storage.errors import ResultsError
+from storage.results import ResultStore, result_dtypes, shard_size_for
+
+COHORTS = ["BRCA", "LUAD"]
+
+
+def _features(n):
+    ids = [f"G{i:03d}" for i in range(n)]
+    genes = [f"GENE{i // 2}" for i in range(n)]  # two features per gene, like phosphosites
+    return pd.DataFrame({"code": np.arange(n, dtype=np.int32), "feature": ids, "gene": genes})
+
+
+def _manifest(n, shard_size, fingerprint="abc", n_tiles=2):
+    return {"fingerprint": fingerprint, "scan": {"omics": "proteome"}, "cohorts": COHORTS,
+            "n_features": n, "n_tiles": n_tiles, "n_shards": -(-n // shard_size), "shard_size": shard_size}
+
+
+def _rows(features, partners, rng):
+    n = len(features)
+    cols = {"feature": np.asarray(features, np.int32), "partner": np.asarray(partners, np.int32)}
+    for c in COHORTS:
+        counts = rng.integers(0, 50, n).astype(np.int16)
+        cols[f"{c}_stat"] = rng.uniform(-1, 1, n).astype(np.float32)
+        cols[f"{c}_n"] = pd.arrays.IntegerArray(counts, counts == 0)
+        cols[f"{c}_slogp"] = rng.uniform(-20, 20, n).astype(np.float32)
+    cols["meta_slogp"] = rng.uniform(-30, 30, n).astype(np.float32)
+    cols["n_cohorts"] = np.full(n, 2, np.int8)
+    return pd.DataFrame(cols)
+
+
+@pytest.fixture
+def store(tmp_path, rng):
+    """A finished store of 16 features (shard size 8): every ordered pair a != b."""
+    n = 16
+    rs = ResultStore(str(tmp_path / "res"))
+    assert rs.create_or_resume(_manifest(n, 8), _features(n)) is False
+    a, b = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    keep = a != b
+    rows = _rows(a[keep], b[keep], rng)
+    # two "tiles", written in an order that is not sorted, split into their shards
+    for key, part in (("tile-1", rows.iloc[::2]), ("tile-0", rows.iloc[1::2])):
+        shard = part["feature"].to_numpy() // 8
+        rs.write_tile(key, {int(s): part[shard == s] for s in np.unique(shard)})
+    ledger = rs.ledger()
+    for s in range(2):
+        rs.finalize_shard(s, [e for e in ledger.values() if str(s) in e["parts"]])
+    rs.mark_complete({"rows": int(keep.sum()), "tiles": 2, "shards": 2})
+    return rs, rows
+
+
+def test_result_dtypes__column_order():
+    assert list(result_dtypes(["A"])) == ["feature", "partner", "A_stat", "A_n", "A_slogp",
+                                          "meta_slogp", "n_cohorts"]
+
+
+def test_shard_size_for__power_of_two_and_bounded():
+    for n in (1, 100, 2000, 10_000, 20_000, 1_000_000):
+        s = shard_size_for(n)
+        assert s & (s - 1) == 0 and 8 <= s <= 4096
+    assert shard_size_for(10_000) * 10_000 <= 2_000_000
+
+
+def test_lookup__returns_all_partners_sorted_by_abs_meta(store):
+    rs, rows = store
+    out = rs.lookup("g003")  # case-insensitive feature id
+    expected = rows[rows.feature == 3]
+    assert len(out) == 15 and set(out.partner) == {f"G{i:03d}" for i in range(16) if i != 3}
+    assert (out.feature == "G003").all()
+    assert np.all(np.diff(out.meta_slogp.abs().to_numpy()) <= 0)
+    merged = out.assign(pc=out.partner.str[1:].astype(int)).set_index("pc").sort_index()
+    np.testing.assert_array_equal(merged.BRCA_stat.to_numpy(),
+                                  expected.sort_values("partner").BRCA_stat.to_numpy())
+
+
+def test_lookup__gene_symbol_returns_all_its_features(store):
+    rs, _ = store
+    out = rs.lookup("gene2")
+    assert set(out.feature) == {"G004", "G005"} and len(out) == 30
+
+
+def test_lookup__cohort_top_and_min_slogp(store):
+    rs, rows = store
+    out = rs.lookup("G010", cohort="luad", top=5)
+    assert list(out.columns) == ["feature", "partner", "partner_gene", "LUAD_stat", "LUAD_n", "LUAD_slogp"]
+    sub = rows[(rows.feature == 10)]
+    assert np.allclose(sorted(out.LUAD_slogp.abs(), reverse=True),
+                       sorted(sub.LUAD_slogp.abs(), reverse=True)[:5])
+    out = rs.lookup("G010", min_slogp=10)
+    assert len(out) == int((sub.meta_slogp.abs() >= 10).sum()) and (out.meta_slogp.abs() >= 10).all()
+
+
+def test_lookup__unknown_gene_suggests_close_matches(store):
+    rs, _ = store
+    with pytest.raises(ResultsError, match=r"no feature or gene named 'G0033'.*close matches: G003"):
+        rs.lookup("G0033")
+    with pytest.raises(ResultsError, match=r"cohort 'OV' is not in this scan; it has: BRCA, LUAD"):
+        rs.lookup("G003", cohort="OV")
+
+
+def test_finalize_shard__sorted_row_groups_by_feature(store):
+    import fastparquet
+
+    rs, _ = store
+    pf = fastparquet.ParquetFile(str(rs.path / "shards" / "00000.parquet"))
+    frame = pf.to_pandas()
+    assert frame.feature.is_monotonic_increasing and frame.feature.max() == 7
+    assert len(pf.row_groups) == 1  # 8 features, 8 per row group
+    assert frame.BRCA_n.dtype == "Int16" and frame.BRCA_n.isna().any()
+
+
+def test_lookup__refuses_incomplete_store(tmp_path, rng):
+    rs = ResultStore(str(tmp_path / "res"))
+    rs.create_or_resume(_manifest(16, 8), _features(16))
+    rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
+    with pytest.raises(ResultsError, match=r"not complete \(1 of 2 tiles finished\).*linkscan submit"):
+        rs.lookup("G000")
+
+
+def test_ledger__truncated_part_unfinishes_its_tile(tmp_path, rng):
+    rs = ResultStore(str(tmp_path / "res"))
+    rs.create_or_resume(_manifest(16, 8), _features(16))
+    rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
+    rs.write_tile("tile-1", {1: _rows([8, 9], [9, 8], rng)})
+    assert set(rs.ledger()) == {"tile-0", "tile-1"}
+    part = rs.path / "parts" / "00001" / "tile-1.parquet"
+    part.write_bytes(part.read_bytes()[:-10])
+    assert set(rs.ledger()) == {"tile-0"}
+
+
+def test_finalize_shard__checksum_mismatch_is_an_error(tmp_path, rng):
+    rs = ResultStore(str(tmp_path / "res"))
+    rs.create_or_resume(_manifest(16, 8), _features(16))
+    entry = rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
+    part = rs.path / "parts" / "00000" / "tile-0.parquet"
+    data = bytearray(part.read_bytes())
+    data[100] ^= 0xFF  # same size, different bytes
+    part.write_bytes(bytes(data))
+    with pytest.raises(ResultsError, match=r"tile-0.parquet does not match its ledger checksum"):
+        rs.finalize_shard(0, [entry])
+
+
+def test_create_or_resume__refuses_other_scan_and_foreign_dirs(tmp_path):
+    rs = ResultStore(str(tmp_path / "res"))
+    rs.create_or_resume(_manifest(16, 8), _features(16))
+    assert rs.create_or_resume(_manifest(16, 8), _features(16)) is True
+    other = _manifest(16, 8, fingerprint="xyz")
+    other["scan"] = {"omics": "rna"}
+    with pytest.raises(ResultsError, match=r"different scan \(differs in: omics\)"):
+        rs.create_or_resume(other, _features(16))
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(ResultsError, match=r"not empty and is not a linkscan result store"):
+        ResultStore(str(foreign)).create_or_resume(_manifest(16, 8), _features(16))
+
+
+def test_manifest__missing_store_is_a_clear_error(tmp_path):
+    with pytest.raises(ResultsError, match=r"is not a linkscan result store \(no manifest.json\)"):
+        ResultStore(str(tmp_path / "nothing")).lookup("G001")
+
+
+def test_write_tile__ledger_records_rows_and_checksums(tmp_path, rng):
+    import hashlib
+
+    rs = ResultStore(str(tmp_path / "res"))
+    rs.create_or_resume(_manifest(16, 8), _features(16))
+    rs.write_tile("tile-0", {0: _rows([0, 1, 2], [1, 0, 0], rng), 1: _rows([8], [0], rng)})
+    entry = json.loads((rs.path / "ledger" / "tile-0.json").read_text())
+    assert entry["rows"] == 4 and entry["parts"]["0"]["rows"] == 3
+    data = (rs.path / "parts" / "00001" / "tile-0.parquet").read_bytes()
+    assert entry["parts"]["1"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert not list(rs.path.rglob("*.tmp"))
