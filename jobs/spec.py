@@ -1,0 +1,162 @@
+"""Job files: the one place a scan is configured.
+
+A job is a TOML file. Every key, its default and its meaning are in :data:`SCHEMA`;
+unknown keys and values of the wrong type are errors that name the key, the file and
+the valid choices. Relative paths are relative to the job file's folder, so a job and
+its data can move together.
+
+Example::
+
+    store = "store"              # the cohort store (Zarr), made by `linkscan ingest`
+    results = "results"          # where result shards go (Parquet)
+    kind = "trans"
+    omics = "proteome"
+    cohorts = []                 # [] = every cohort of the store with this omics
+
+    [statistics]
+    min_n = 10
+    p_mode = "t"
+    min_cohorts = 1
+
+    [scan]
+    tile_size = 500
+
+    [cluster]
+    address = ""                 # "" = a LocalCluster on this machine
+    n_workers = 0                # LocalCluster process workers; 0 = one per core
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.plan import ScanSpec
+from storage.errors import JobError
+
+#: section -> key -> (type, default, doc). Section "" is the top level.
+SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
+    "": {
+        "store": (str, None, "cohort store made by `linkscan ingest` (required)"),
+        "results": (str, None, "result store directory (required); resubmitting resumes it"),
+        "kind": (str, "trans", "scan kind: trans (all pairs of one omics)"),
+        "omics": (str, None, "omics to scan, as named at ingest (required)"),
+        "cohorts": (list, [], "cohorts to include; [] = all cohorts that have the omics"),
+    },
+    "statistics": {
+        "min_n": (int, 10, "minimum overlapping samples for a Spearman result"),
+        "p_mode": (str, "t", "p-values: t (t approximation) or r (R cor.test, AS 89)"),
+        "min_cohorts": (int, 1, "minimum cohorts with a result for a meta p"),
+    },
+    "scan": {
+        "tile_size": (int, 500, "features per block; a task holds cohorts x tile_size^2 results"),
+    },
+    "cluster": {
+        "address": (str, "", "dask scheduler address; empty = a LocalCluster here"),
+        "n_workers": (int, 0, "LocalCluster process workers; 0 = one per core"),
+        "threads_per_worker": (int, 1, "LocalCluster threads per worker"),
+    },
+}
+KINDS = ("trans",)
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    address: str = ""
+    n_workers: int = 0
+    threads_per_worker: int = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    scan: ScanSpec
+    cluster: ClusterSpec
+
+
+def _check(path: Path, section: str, key: str, value, kind: type):
+    where = f"{path}: {section + '.' if section else ''}{key}"
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise JobError(f"{where} = {value!r} must be an integer")
+    if kind is str and not isinstance(value, str):
+        raise JobError(f"{where} = {value!r} must be a string (in quotes)")
+    if kind is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise JobError(f"{where} = {value!r} must be a list of names, e.g. [\"BRCA\", \"LUAD\"]")
+
+
+def read_job(path: str | Path) -> Job:
+    """Read and validate a job file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise JobError(f"job file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise JobError(f"job file {path} is not valid TOML: {exc}") from None
+    values: dict[str, dict] = {section: {} for section in SCHEMA}
+    for key, value in raw.items():
+        if key in SCHEMA and key and isinstance(value, dict):
+            section, items = key, value
+        elif key in SCHEMA[""]:
+            values[""][key] = value
+            continue
+        else:
+            valid = sorted(set(SCHEMA[""]) | {f"[{s}]" for s in SCHEMA if s})
+            raise JobError(f"{path}: unknown key {key!r}; valid keys are {', '.join(valid)}")
+        for sub, subvalue in items.items():
+            if sub not in SCHEMA[section]:
+                raise JobError(f"{path}: unknown key {section}.{sub}; valid keys of [{section}] "
+                               f"are {', '.join(SCHEMA[section])}")
+            values[section][sub] = subvalue
+    merged: dict[str, dict] = {}
+    for section, keys in SCHEMA.items():
+        merged[section] = {}
+        for key, (kind, default, _) in keys.items():
+            if key in values[section]:
+                _check(path, section, key, values[section][key], kind)
+                merged[section][key] = values[section][key]
+            elif default is None:
+                raise JobError(f"{path}: missing required key {key!r} ({keys[key][2]})")
+            else:
+                merged[section][key] = default
+    top = merged[""]
+    if top["kind"] not in KINDS:
+        raise JobError(f"{path}: kind = {top['kind']!r}; supported kinds: {', '.join(KINDS)}")
+    base = path.resolve().parent
+    try:
+        scan = ScanSpec(
+            store=_resolve(base, top["store"]),
+            results=_resolve(base, top["results"]),
+            omics=top["omics"],
+            cohorts=tuple(top["cohorts"]),
+            tile_size=merged["scan"]["tile_size"],
+            **merged["statistics"],
+        )
+    except JobError as exc:
+        raise JobError(f"{path}: {exc}") from None
+    cluster = ClusterSpec(**merged["cluster"])
+    if cluster.n_workers < 0 or cluster.threads_per_worker < 1:
+        raise JobError(f"{path}: [cluster] n_workers must be >= 0 and threads_per_worker >= 1")
+    return Job(path=path, scan=scan, cluster=cluster)
+
+
+def _resolve(base: Path, value: str) -> str:
+    if "://" in value:
+        return value
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else base / p)
+
+
+def write_job(path: str | Path, *, store: str, results: str, omics: str, cohorts=(),
+              tile_size: int = 500, n_workers: int = 0, p_mode: str = "t") -> Path:
+    """Write a job file (used by `linkscan demo`)."""
+    path = Path(path)
+    cohort_list = ", ".join(f'"{c}"' for c in cohorts)
+    path.write_text(
+        f'store = "{store}"\nresults = "{results}"\nkind = "trans"\nomics = "{omics}"\n'
+        f"cohorts = [{cohort_list}]\n\n[statistics]\nmin_n = 10\np_mode = \"{p_mode}\"\n"
+        f"min_cohorts = 1\n\n[scan]\ntile_size = {tile_size}\n\n[cluster]\naddress = \"\"\n"
+        f"n_workers = {n_workers}\n"
+    )
+    return path
