@@ -1,0 +1,509 @@
+"""Read omics tables (features x samples) from text or Parquet, strictly.
+
+A table has one row per feature and one column per sample: the first column holds the
+feature ids, the header row the sample ids. Accepted files, told apart by suffix:
+
+========================================  =========================================
+suffix                                    format
+========================================  =========================================
+``.cct``, ``.cbt``, ``.tsv``, ``.txt``     tab-separated text (LinkedOmics / CPTAC)
+``.csv``                                  comma-separated text
+any of the above + ``.gz``                gzip-compressed text
+``.parquet``, ``.pq``                     Parquet; ids in the index or first column
+========================================  =========================================
+
+Text is UTF-8 (a byte-order mark is dropped). A cell is missing when, after stripping
+surrounding whitespace, it is empty or one of :data:`NA_TOKENS`. Nothing else is
+missing: pandas' default NA list would also swallow texts such as ``None``, ``null`` or
+``#N/A``; here they are reported as non-numeric so that a mislabelled column is seen,
+not silently dropped. Infinite values (``inf``, ``-Inf``, ``Infinity``, or numbers
+beyond the float64 range) are treated as missing, as STATS.md's common rules require,
+and counted.
+
+Every problem is an :class:`storage.errors.InputError` that names the file, the line
+(as an editor numbers it) or column, and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from storage.errors import InputError
+
+__all__ = ["NA_TOKENS", "TEXT_SUFFIXES", "PARQUET_SUFFIXES", "read_table", "read_gene_map"]
+
+#: Cell texts (after stripping whitespace) that mean "missing". The empty text is one too.
+NA_TOKENS = frozenset({"", "NA", "NaN", "nan"})
+
+#: Text suffixes and their delimiter (a trailing ``.gz`` is allowed on each).
+TEXT_SUFFIXES = {".cct": "\t", ".cbt": "\t", ".tsv": "\t", ".txt": "\t", ".csv": ","}
+
+#: Parquet suffixes.
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+
+# Rows converted to numbers at a time: bounds the memory held as Python strings
+# (about 60 bytes a cell) to a few tens of MB whatever the table size.
+_BLOCK_ROWS = 4096
+
+_DELIMITER_NAMES = {"\t": "tab", ",": "comma"}
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a features x samples table and validate it.
+
+    Parameters
+    ----------
+    path
+        A ``.cct``/``.cbt``/``.tsv``/``.txt`` (tab), ``.csv`` (comma) file, optionally
+        gzip-compressed (``.gz``), or a ``.parquet`` file. See the module docstring.
+
+    Returns
+    -------
+    pandas.DataFrame
+        float64 values, index = feature ids (str, named ``feature``), columns = sample
+        ids (str, named ``sample``), in file order. Missing and infinite cells are NaN.
+        ``attrs`` holds ``source`` (the path as given), ``n_missing`` (NaN cells,
+        infinite ones included) and ``n_inf_replaced`` (infinite cells turned into NaN).
+        ``attrs`` describe the table as read; pandas may not carry them through later
+        operations, so take them right away.
+
+    Raises
+    ------
+    InputError
+        Unknown suffix, missing file, truncated or corrupt gzip, text that is not
+        UTF-8, a delimiter that does not match the suffix, rows with the wrong number of
+        fields, empty or duplicate feature or sample ids, non-numeric cells, or a table
+        without features or samples. The message names the file, the line/column and the
+        fix.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.cct"
+    >>> _ = p.write_text("gene\\ts1\\ts2\\nTP53\\t1.5\\t   NA\\nEGFR\\t-inf\\t2\\n")
+    >>> df = read_table(p)
+    >>> df.shape, df.attrs["n_missing"], df.attrs["n_inf_replaced"]
+    ((2, 2), 2, 1)
+    """
+    path = Path(path)
+    kind, delimiter = _format_of(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; check the path (the current directory is {Path.cwd()})")
+    if kind == "parquet":
+        ids, samples, values, n_inf = _read_parquet(path)
+    else:
+        ids, samples, values, n_inf = _read_text(path, delimiter, gz=(kind == "gz"))
+    df = pd.DataFrame(
+        values,
+        index=pd.Index(ids, dtype=object, name="feature").astype(str),
+        columns=pd.Index(samples, dtype=object, name="sample").astype(str),
+    )
+    df.attrs = {
+        "source": str(path),
+        "n_missing": int(np.isnan(values).sum()),
+        "n_inf_replaced": int(n_inf),
+    }
+    return df
+
+
+def read_gene_map(source: str | os.PathLike | pd.DataFrame | pd.Series) -> pd.Series:
+    """Read a feature -> gene symbol mapping.
+
+    Parameters
+    ----------
+    source
+        A text table (suffixes as :func:`read_table`, ``.gz`` allowed) with a header row:
+        the first column is the feature id, the gene is the column named ``gene`` (any
+        case) if there is one, else the second column; further columns are ignored (so
+        ``phospho_site_to_gene.tsv`` works as it is). A DataFrame follows the same rule;
+        a Series maps its index (feature) to its values (gene).
+
+    Returns
+    -------
+    pandas.Series
+        Gene symbols (str) indexed by feature id (str), ids and symbols stripped of
+        surrounding whitespace. Features whose gene is empty or an NA token are left out
+        (they keep their own id as gene).
+
+    Raises
+    ------
+    InputError
+        Fewer than two columns, empty or duplicate feature ids (naming both lines).
+    """
+    if isinstance(source, pd.Series):
+        name = "gene map (Series)"
+        features = [str(f) for f in source.index]
+        genes = ["" if _is_na(g) else str(g) for g in source.to_numpy()]
+        where = [f"entry {i + 1}" for i in range(len(features))]
+    elif isinstance(source, pd.DataFrame):
+        name = "gene map (DataFrame)"
+        header = [str(c) for c in source.columns]
+        gene_col = _gene_column(name, header)
+        features = ["" if _is_na(f) else str(f) for f in source.iloc[:, 0].to_numpy()]
+        genes = ["" if _is_na(g) else str(g) for g in source.iloc[:, gene_col].to_numpy()]
+        where = [f"row {i + 1}" for i in range(len(features))]
+    else:
+        path = Path(source)
+        kind, delimiter = _format_of(path, text_only=True)
+        if not path.is_file():
+            raise InputError(f"{path}: no such gene map file; check the path")
+        name = str(path)
+        features, genes, where = [], [], []
+        records = _records(path, delimiter, gz=(kind == "gz"))
+        gene_col = None
+        for line, fields in records:
+            if gene_col is None:
+                gene_col = _gene_column(name, [f.strip() for f in fields], delimiter)
+                continue
+            if len(fields) <= gene_col:
+                raise InputError(
+                    f"{name}: line {line} has {len(fields)} field(s), the gene is in column {gene_col + 1}; "
+                    "give every row a feature id and a gene"
+                )
+            features.append(fields[0])
+            genes.append(fields[gene_col])
+            where.append(f"line {line}")
+        if gene_col is None:
+            raise InputError(f"{name}: the gene map is empty; write a header row and one 'feature<TAB>gene' row per feature")
+    features = [f.strip() for f in features]
+    genes = [g.strip() for g in genes]
+    seen: dict[str, int] = {}
+    for i, f in enumerate(features):
+        if not f:
+            raise InputError(f"{name}: {where[i]} has an empty feature id; fill it in or delete the row")
+        if f in seen:
+            raise InputError(
+                f"{name}: feature id {f!r} appears on {where[seen[f]]} and {where[i]}; "
+                "a feature maps to one gene, so keep one of the rows"
+            )
+        seen[f] = i
+    keep = [i for i, g in enumerate(genes) if g not in NA_TOKENS]
+    return pd.Series(
+        [genes[i] for i in keep],
+        index=pd.Index([features[i] for i in keep], dtype=object, name="feature").astype(str),
+        dtype=object,
+        name="gene",
+    ).astype(str)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def _format_of(path: Path, *, text_only: bool = False) -> tuple[str, str | None]:
+    """(kind, delimiter) from the suffixes: kind is "text", "gz" or "parquet"."""
+    suffixes = [s.lower() for s in path.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    base = suffixes[-2] if gz and len(suffixes) >= 2 else (suffixes[-1] if suffixes and not gz else "")
+    if base in TEXT_SUFFIXES:
+        return ("gz" if gz else "text"), TEXT_SUFFIXES[base]
+    if base in PARQUET_SUFFIXES and not gz and not text_only:
+        return "parquet", None
+    accepted = sorted(TEXT_SUFFIXES) + ([] if text_only else sorted(PARQUET_SUFFIXES))
+    raise InputError(
+        f"{path}: cannot tell the format from the name; name the file with one of the suffixes "
+        f"{', '.join(accepted)} (text ones optionally followed by .gz)"
+    )
+
+
+def _is_na(x: object) -> bool:
+    if x is None:
+        return True
+    if isinstance(x, float) and np.isnan(x):
+        return True
+    return isinstance(x, str) and x.strip() in NA_TOKENS
+
+
+def _gene_column(name: str, header: list[str], delimiter: str | None = None) -> int:
+    if len(header) < 2:
+        hint = ""
+        if delimiter is not None:
+            other = "," if delimiter == "\t" else "\t"
+            if header and other in header[0]:
+                hint = f" (it looks {_DELIMITER_NAMES[other]}-separated: name it {'.csv' if other == ',' else '.tsv'})"
+        raise InputError(
+            f"{name}: the gene map has {len(header)} column(s){hint}; it needs a feature id column "
+            "and a gene column (named 'gene', or the second column)"
+        )
+    lowered = [h.lower() for h in header]
+    return 1 + lowered[1:].index("gene") if "gene" in lowered[1:] else 1
+
+
+# ------------------------------------------------------------------------------ text
+
+
+def _open_text(path: Path, gz: bool):
+    # newline="" lets the csv module see quoted line breaks; utf-8-sig drops a BOM.
+    if gz:
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _records(path: Path, delimiter: str, gz: bool) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each non-blank record, with I/O errors made InputErrors."""
+    line = 0
+    try:
+        with _open_text(path, gz) as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            for fields in reader:
+                line = reader.line_num
+                if not fields or all(not f.strip() for f in fields):
+                    continue  # blank line (or only delimiters/spaces): nothing to keep
+                yield line, fields
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(
+            f"{path}: the gzip data is truncated or corrupt after line {line} ({exc}); "
+            "download or compress the file again (check it with 'gzip -t')"
+        ) from None
+    except UnicodeDecodeError as exc:
+        hint = " (is it compressed? then name it *.gz)" if not gz else ""
+        raise InputError(
+            f"{path}: line {line + 1} is not UTF-8 text ({exc.reason} at byte {exc.start}){hint}; "
+            "save the file as UTF-8"
+        ) from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {line + 1} cannot be parsed ({exc}); fix the quoting of that line") from None
+
+
+def _read_text(path: Path, delimiter: str, gz: bool) -> tuple[list[str], list[str], np.ndarray, int]:
+    records = _records(path, delimiter, gz)
+    header_line, header = next(records, (0, None))
+    if header is None:
+        raise InputError(f"{path}: the file is empty; write a header row of sample ids and one row per feature")
+    samples = _sample_ids(path, header, header_line, delimiter)
+    n_fields = len(header)
+
+    ids: list[str] = []
+    lines: list[int] = []
+    blocks: list[np.ndarray] = []
+    cells: list[str] = []
+    block_lines: list[int] = []
+    state = _ConvertState()
+
+    def flush() -> None:
+        if block_lines:
+            blocks.append(_to_numbers(path, cells, block_lines, samples, ids, state))
+            cells.clear()
+            block_lines.clear()
+
+    for line, fields in records:
+        if len(fields) != n_fields:
+            raise InputError(
+                f"{path}: line {line} has {len(fields)} fields but the header (line {header_line}) has {n_fields}; "
+                "give every row a feature id and one value per sample (empty or NA for missing)"
+                + (
+                    "; if the header lacks a cell for the id column (as R's write.table writes it), add one"
+                    if len(fields) == n_fields + 1
+                    else ""
+                )
+            )
+        ids.append(fields[0].strip())
+        lines.append(line)
+        block_lines.append(line)
+        cells.extend(fields[1:])
+        if len(block_lines) >= _BLOCK_ROWS:
+            flush()
+    flush()
+
+    if not ids:
+        raise InputError(
+            f"{path}: the table has no features (no data rows after the header on line {header_line}); "
+            "add one row per feature"
+        )
+    _check_feature_ids(path, ids, [f"line {n}" for n in lines])
+    if state.first_bad is not None:
+        raise InputError(_non_numeric_message(path, state, samples, "line"))
+    values = np.concatenate(blocks, axis=0)
+    return ids, samples, values, state.n_inf
+
+
+def _sample_ids(path: Path, header: list[str], header_line: int, delimiter: str) -> list[str]:
+    samples = [s.strip() for s in header[1:]]
+    if not samples:
+        other = "," if delimiter == "\t" else "\t"
+        if other in header[0]:
+            raise InputError(
+                f"{path}: line {header_line} (the header) is one single column but holds "
+                f"{header[0].count(other)} {_DELIMITER_NAMES[other]}(s): the file looks "
+                f"{_DELIMITER_NAMES[other]}-separated while its name says {_DELIMITER_NAMES[delimiter]}-separated; "
+                f"rename it to {'.csv' if other == ',' else '.tsv'} or convert the delimiters"
+            )
+        raise InputError(
+            f"{path}: the table has no sample columns (the header on line {header_line} holds only the id column); "
+            f"write one {_DELIMITER_NAMES[delimiter]}-separated sample id per column after the id column"
+        )
+    first: dict[str, int] = {}
+    for j, s in enumerate(samples):
+        col = j + 2  # 1-based, the id column is column 1
+        if not s:
+            trailing = " (a trailing delimiter at the end of the header?)" if j == len(samples) - 1 else ""
+            raise InputError(
+                f"{path}: line {header_line}, column {col}: the sample id is empty{trailing}; "
+                "give every sample column an id"
+            )
+        if s in first:
+            raise InputError(
+                f"{path}: line {header_line}: sample id {s!r} appears in column {first[s]} and column {col}; "
+                "sample ids must be unique, rename or merge the columns"
+            )
+        first[s] = col
+    return samples
+
+
+def _check_feature_ids(path: Path | str, ids: list[str], where: list[str]) -> None:
+    first: dict[str, int] = {}
+    dups = 0
+    message = None
+    for i, f in enumerate(ids):
+        if not f:
+            raise InputError(f"{path}: {where[i]}: the feature id (first column) is empty; fill it in or delete the row")
+        if f in first:
+            dups += 1
+            if message is None:
+                message = f"{path}: feature id {f!r} appears on {where[first[f]]} and {where[i]}"
+        else:
+            first[f] = i
+    if message is not None:
+        more = f" ({dups} repeated rows in all)" if dups > 1 else ""
+        raise InputError(f"{message}{more}; feature ids must be unique, so merge or rename the rows")
+
+
+class _ConvertState:
+    """Running totals of a conversion: infinite cells, and the first non-numeric cell."""
+
+    def __init__(self) -> None:
+        self.n_inf = 0
+        self.n_bad = 0
+        self.first_bad: tuple[int, int, str, str] | None = None  # (line/row, column index, text, feature)
+
+
+def _to_numbers(
+    path: Path | str,
+    cells: list[str] | np.ndarray,
+    lines: list[int],
+    samples: list[str],
+    ids: list[str],
+    state: _ConvertState,
+) -> np.ndarray:
+    """Convert a block of cells (row-major, one row per entry of ``lines``) to float64."""
+    m = len(samples)
+    text = [c.strip() for c in cells]
+    na = np.fromiter((t in NA_TOKENS for t in text), dtype=bool, count=len(text))
+    try:
+        # numpy parses str with Python's float(): exact (correctly rounded), and about
+        # three times faster here than pd.to_numeric, which slows down on every "NA".
+        numbers = np.array(["nan" if t in NA_TOKENS else t for t in text], dtype=np.float64)
+    except ValueError:
+        numbers = np.array([_float_or_nan(t) for t in text], dtype=np.float64)
+    # NaN where the text is no NA token: unparseable text, or a spelling of NaN that the
+    # rules do not accept as missing ("-nan", "NAN").
+    bad = np.isnan(numbers) & ~na
+    if bad.any():
+        if state.first_bad is None:
+            k = int(np.argmax(bad))
+            row, col = divmod(k, m)
+            feature = ids[len(ids) - len(lines) + row]
+            state.first_bad = (lines[row], col, text[k], feature)
+        state.n_bad += int(bad.sum())
+    inf = np.isinf(numbers)
+    state.n_inf += int(inf.sum())
+    numbers[inf] = np.nan
+    return numbers.reshape(len(lines), m)
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return np.nan
+
+
+def _non_numeric_message(path: Path | str, state: _ConvertState, samples: list[str], unit: str) -> str:
+    """Message for the first non-numeric cell; ``unit`` is "line" (text) or "row" (Parquet)."""
+    where, col, text, feature = state.first_bad
+    more = f" (and {state.n_bad - 1} more non-numeric cells)" if state.n_bad > 1 else ""
+    # Text files number columns as an editor would (the id column is column 1); Parquet
+    # columns are known by name only.
+    column = f"column {col + 2} (sample {samples[col]!r})" if unit == "line" else f"column {samples[col]!r}"
+    return (
+        f"{path}: {unit} {where}, {column}, feature {feature!r}: cannot read {text!r} as a number{more}; "
+        "write a number, or leave the cell empty or NA if it is missing"
+    )
+
+
+# --------------------------------------------------------------------------- parquet
+
+
+def _read_parquet(path: Path) -> tuple[list[str], list[str], np.ndarray, int]:
+    import fastparquet  # only Parquet inputs need it
+
+    try:
+        # fastparquet directly: pandas 3 deprecates engine="fastparquet" (Pandas4Warning),
+        # and an open file object, because ParquetFile(path) leaves its file unclosed.
+        with open(path, "rb") as fh:
+            df = fastparquet.ParquetFile(fh).to_pandas()
+    except Exception as exc:  # fastparquet raises many types for a damaged file
+        raise InputError(
+            f"{path}: cannot be read as Parquet ({type(exc).__name__}: {exc}); write the file again"
+        ) from None
+    if isinstance(df.index, pd.RangeIndex):
+        if df.shape[1] == 0:
+            raise InputError(f"{path}: the Parquet file has no columns; write the feature ids and one column per sample")
+        ids_raw = df.iloc[:, 0].to_numpy()
+        df = df.iloc[:, 1:]
+    else:
+        ids_raw = df.index.to_numpy()
+    ids = ["" if _is_na(f) else str(f).strip() for f in ids_raw]
+    samples = [str(c).strip() for c in df.columns]
+    if not samples:
+        raise InputError(
+            f"{path}: the table has no sample columns (only the feature id column); write one column per sample"
+        )
+    first: dict[str, int] = {}
+    for j, s in enumerate(samples):
+        if not s:
+            raise InputError(f"{path}: column {j + 1} has an empty sample id (column name); name every sample column")
+        if s in first:
+            raise InputError(
+                f"{path}: sample id {s!r} names column {first[s] + 1} and column {j + 1} (after stripping spaces); "
+                "sample ids must be unique, rename or merge the columns"
+            )
+        first[s] = j
+    if not ids:
+        raise InputError(f"{path}: the table has no features (zero rows); write one row per feature")
+    rows = list(range(1, len(ids) + 1))
+    _check_feature_ids(path, ids, [f"row {r}" for r in rows])
+
+    state = _ConvertState()
+    values = np.empty((len(ids), len(samples)), dtype=np.float64)
+    for j, (name, col) in enumerate(df.items()):
+        kind = col.dtype.kind
+        if kind in "iufb":
+            v = np.array(col.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)  # a writable copy
+            inf = np.isinf(v)
+            state.n_inf += int(inf.sum())
+            v[inf] = np.nan
+        elif kind in "OUT" or isinstance(col.dtype, pd.StringDtype):
+            strings = ["" if _is_na(x) else str(x) for x in col.to_numpy(dtype=object)]
+            sub = _ConvertState()
+            v = _to_numbers(path, strings, rows, [samples[j]], ids, sub)[:, 0]
+            state.n_inf += sub.n_inf
+            state.n_bad += sub.n_bad
+            if sub.first_bad is not None and state.first_bad is None:
+                row, _, text, feature = sub.first_bad
+                state.first_bad = (row, j, text, feature)
+        else:
+            raise InputError(
+                f"{path}: column {samples[j]!r} has dtype {col.dtype}; write numbers (float or int) for every sample"
+            )
+        values[:, j] = v
+    if state.first_bad is not None:
+        raise InputError(_non_numeric_message(path, state, samples, "row"))
+    return ids, samples, values, state.n_inf
