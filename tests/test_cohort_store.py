@@ -1,0 +1,216 @@
+"""storage.cohort_store and storage.variables: layout, round trip, atomic replace."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+import xarray as xr
+import zarr
+
+from storage import cohort_store, variables
+from storage.cohort_store import CohortStore, check_name
+from storage.errors import InputError
+
+
+def _dataset(rng, n_features=11, n_samples=6, *, offset=0.0) -> xr.Dataset:
+    values = rng.normal(size=(n_features, n_samples)) + offset
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[3] = np.nan  # a feature without any value
+    features = sorted(f"F{i:03d}" for i in range(n_features))
+    return xr.Dataset(
+        {"values": (("feature", "sample"), values)},
+        coords={
+            "feature": features,  # a list: numpy makes it <U, which the store must convert
+            "sample": [f"s{j}" for j in range(n_samples)],
+            "gene": ("feature", [f"G{i // 2}" for i in range(n_features)]),
+        },
+        attrs={"source": "test"},
+    )
+
+
+@pytest.mark.parametrize("chunk_features", [1, 4, 11, 512])
+def test_write__round_trip(tmp_path, rng, chunk_features):
+    store = CohortStore(tmp_path / "store")
+    ds = _dataset(rng)
+    store.write("COAD", "proteome", ds, chunk_features=chunk_features)
+    got = store.open("COAD", "proteome")
+
+    want = ds["values"].values.astype(np.float32)
+    np.testing.assert_array_equal(got["values"].values, want)  # values and NaN pattern
+    assert got["values"].dtype == np.float32
+    assert got["feature"].values.tolist() == ds["feature"].values.tolist()
+    assert got["sample"].values.tolist() == ds["sample"].values.tolist()
+    assert got["gene"].values.tolist() == ds["gene"].values.tolist()
+    # feature blocks x one sample chunk, on disk and as xarray reports it
+    block = (min(chunk_features, 11), 6)
+    assert got["values"].encoding["chunks"] == block
+    assert zarr.open_array(store.values_path("COAD", "proteome")).chunks == block
+    assert got.attrs["cohort"] == "COAD" and got.attrs["omics"] == "proteome"
+    assert got.attrs["source"] == "test" and got.attrs["n_inf_replaced"] == 0
+    assert got.attrs["n_missing"] == int(np.isnan(want).sum())
+    assert got.attrs["n_all_missing"] == 1
+    assert "ingested_at" in got.attrs
+
+
+def test_write__strings_use_variable_length_utf8(tmp_path, rng):
+    # zarr 3.1 warns (UnstableSpecificationWarning) for fixed-width strings; pytest runs
+    # with filterwarnings=error, so a write that produced them would fail here already.
+    store = CohortStore(tmp_path)
+    ds = _dataset(rng).assign_coords(gene=("feature", ["ÄBC"] * 11))
+    store.write("C", "o", ds)
+    group = zarr.open_group(store.dataset_path("C", "o"), mode="r")
+    for name in ("feature", "sample", "gene"):
+        assert str(group[name].metadata.data_type) == "VariableLengthUTF8()"
+    assert store.open("C", "o")["gene"].values.tolist() == ["ÄBC"] * 11
+
+
+def test_values_path__row_slices(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    ds = _dataset(rng)
+    store.write("C", "o", ds, chunk_features=4)
+    array = zarr.open_array(store.values_path("C", "o"), mode="r")
+    np.testing.assert_array_equal(array[4:9], ds["values"].values[4:9].astype(np.float32))
+
+
+def test_write__replaces(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    store.write("C", "o", _dataset(rng))
+    newer = _dataset(rng, n_features=5, n_samples=3, offset=100.0)
+    store.write("C", "o", newer)
+    got = store.open("C", "o")
+    assert got.sizes == {"feature": 5, "sample": 3}
+    np.testing.assert_array_equal(got["values"].values, newer["values"].values.astype(np.float32))
+    assert sorted(os.listdir(tmp_path / "C")) == ["o.zarr"]  # nothing left over
+
+
+def test_write__failure_keeps_old_version(tmp_path, rng, monkeypatch):
+    store = CohortStore(tmp_path)
+    old = _dataset(rng)
+    store.write("C", "o", old)
+
+    def half_write(ds, path, encoding):
+        real_write(ds, path, encoding)  # the data lands in the temporary directory...
+        raise OSError("disk full")  # ...and then the write fails
+
+    real_write = cohort_store._write_zarr
+    monkeypatch.setattr(cohort_store, "_write_zarr", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        store.write("C", "o", _dataset(rng, offset=50.0))
+    with pytest.raises(OSError, match="disk full"):
+        store.write("D", "o", _dataset(rng))  # a new cohort that never completes
+
+    np.testing.assert_array_equal(store.open("C", "o")["values"].values, old["values"].values.astype(np.float32))
+    assert store.cohorts() == ["C"] and store.omics("C") == ["o"]
+    assert sorted(os.listdir(tmp_path / "C")) == ["o.zarr"]
+
+
+def test_write__failed_swap_restores_old_version(tmp_path, rng, monkeypatch):
+    store = CohortStore(tmp_path)
+    old = _dataset(rng)
+    store.write("C", "o", old)
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if ".tmp-" in os.fspath(src):
+            raise OSError("rename failed")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(cohort_store.os, "rename", rename)
+    with pytest.raises(OSError, match="rename failed"):
+        store.write("C", "o", _dataset(rng, offset=50.0))
+    monkeypatch.undo()
+    np.testing.assert_array_equal(store.open("C", "o")["values"].values, old["values"].values.astype(np.float32))
+    assert sorted(os.listdir(tmp_path / "C")) == ["o.zarr"]
+
+
+def test_cohorts__ignores_leftovers(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    assert store.cohorts() == []
+    store.write("COAD", "proteome", _dataset(rng))
+    (tmp_path / "COAD" / ".proteome.zarr.tmp-0123").mkdir()  # a killed write
+    (tmp_path / "COAD" / "rna.zarr").mkdir()  # not a complete group (no zarr.json)
+    (tmp_path / "COAD" / "notes.txt").write_text("x")
+    (tmp_path / "UCEC").mkdir()  # no omics
+    (tmp_path / ".hidden").mkdir()
+    assert store.cohorts() == ["COAD"]
+    assert store.omics("COAD") == ["proteome"]
+    assert store.omics("UCEC") == []
+
+
+def test_open__missing_names_what_exists(tmp_path, rng):
+    store = CohortStore(tmp_path / "store")
+    with pytest.raises(InputError, match=r"cohort 'COAD' is not in the store .* \(the store is empty\)"):
+        store.open("COAD", "proteome")
+    store.write("COAD", "proteome", _dataset(rng))
+    store.write("UCEC", "rna", _dataset(rng))
+    with pytest.raises(InputError, match=r"cohort 'BRCA' is not in the store .* \(cohorts there: COAD, UCEC\)"):
+        store.open("BRCA", "proteome")
+    with pytest.raises(InputError, match=r"omics 'rna' is not in cohort 'COAD' .* \(omics there: proteome\)"):
+        store.values_path("COAD", "rna")
+
+
+@pytest.mark.parametrize("name", ["", ".hidden", "a/b", "..", "a b", "x\\y", "tab\t", "é"])
+def test_check_name__invalid(name):
+    with pytest.raises(InputError, match=r"invalid cohort name .*use letters, digits"):
+        check_name(name, "cohort")
+
+
+def test_write__bad_names(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    with pytest.raises(InputError, match=r"invalid omics name '../x'"):
+        store.write("C", "../x", _dataset(rng))
+    with pytest.raises(InputError, match=r"invalid cohort name '/etc'"):
+        store.open("/etc", "o")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda ds: ds.sortby("feature", ascending=False), r"unique and sorted ascending, but 'F010' then 'F009'"),
+        (lambda ds: ds.assign_coords(sample=["s"] * 6), r"sample id 's' occurs more than once"),
+        (lambda ds: ds.transpose("sample", "feature"), r"'values' has dims \('sample', 'feature'\)"),
+        (lambda ds: ds.drop_vars("gene"), r"missing variable\(s\) gene"),
+        (lambda ds: ds.assign(extra=ds["values"]), r"unknown variable\(s\) extra; .*register them"),
+        (lambda ds: ds.assign_coords(gene=("feature", np.arange(11))), r"'gene' has dtype int64, expected text"),
+        (lambda ds: ds.assign(values=ds["values"].fillna(np.inf)), r"infinite value\(s\) .*replace infinities"),
+        (lambda ds: ds.assign(values=ds["values"] * 1e300), r"infinite value"),
+    ],
+)
+def test_write__invalid_dataset(tmp_path, rng, change, match):
+    store = CohortStore(tmp_path)
+    with pytest.raises(InputError, match=match):
+        store.write("C", "o", change(_dataset(rng)))
+    assert store.cohorts() == []
+
+
+def test_write__bad_chunk_size(tmp_path, rng):
+    with pytest.raises(InputError, match=r"chunk_features must be a positive integer, not 0"):
+        CohortStore(tmp_path).write("C", "o", _dataset(rng), chunk_features=0)
+
+
+def test_cohort_store__pickle(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    store.write("C", "o", _dataset(rng))
+    clone = pickle.loads(pickle.dumps(store))
+    assert clone == store and clone.omics("C") == ["o"]
+
+
+def test_validate__registry():
+    assert set(variables.COHORT_VARIABLES) == {"values", "feature", "sample", "gene"}
+    with pytest.raises(ValueError, match="kind must be"):
+        variables.Variable("x", ("feature",), "i", "doc")
+
+
+def test_open__text_coordinates_are_object_str(tmp_path, rng):
+    # zarr returns numpy StringDType, which refuses .astype(str); open() hands out object arrays
+    store = CohortStore(tmp_path)
+    store.write("C", "o", _dataset(rng))
+    ds = store.open("C", "o")
+    for name in ("feature", "sample", "gene"):
+        assert ds[name].dtype == object
+        assert ds[name].values.astype(str).dtype.kind == "U"
+    assert ds.indexes["feature"].get_loc("F004") == 4
+    store.write("C", "copy", ds)  # an opened Dataset can be written back as it is
+    np.testing.assert_array_equal(store.open("C", "copy")["values"].values, ds["values"].values)
