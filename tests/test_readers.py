@@ -279,6 +279,8 @@ def test_read_gene_map__named_gene_column(tmp_path):
     path.write_text("site\tuniprot\tgene\nA_S1\tP1\tA\nB_T2\tP2\t NA \nC_Y3\tP3\t C \n")
     got = read_gene_map(path)
     assert got.to_dict() == {"A_S1": "A", "C_Y3": "C"}
+    path.write_text("gene\tsymbol\tGene\nx\tX\tY\n")  # the id column's own name does not count
+    assert read_gene_map(path).to_dict() == {"x": "Y"}
 
 
 def test_read_gene_map__second_column_gz(tmp_path):
