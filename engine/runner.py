@@ -1,0 +1,160 @@
+"""Running a planned scan on dask.distributed, resumably.
+
+The runner asks the result store's ledger which tiles are finished, submits the others
+in bounded batches (so the scheduler never holds more than a few tasks per thread and
+memory stays bounded by the tile size), shows progress, then compacts every shard and
+marks the store complete. Resume lives with the results, not in the scheduler: killing
+this process, a worker or the whole cluster loses at most the tiles in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+
+from engine.plan import Plan, ScanSpec, make_plan
+from engine.progress import Progress
+from storage.errors import LinkscanError
+
+
+@dataclass
+class ScanReport:
+    """What a submission did."""
+
+    results: str
+    tiles_total: int
+    tiles_skipped: int  # finished by an earlier submission
+    tiles_run: list[str] = field(default_factory=list)
+    pairs: int = 0  # cohort-pair tests run by this submission
+    rows: int = 0  # rows in the finished result store
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        rate = self.pairs / self.seconds if self.seconds > 0 else 0.0
+        return (f"{self.results}: {self.tiles_total} tiles ({self.tiles_skipped} already done, "
+                f"{len(self.tiles_run)} run now), {self.rows:,} result rows, "
+                f"{self.pairs:,} pair tests in {self.seconds:.1f} s ({rate:,.0f} pairs/s)")
+
+
+@contextlib.contextmanager
+def open_client(address: str | None = None, *, n_workers: int | None = None,
+                threads_per_worker: int = 1):
+    """A Client of the scheduler at ``address``, or of a new LocalCluster with process
+    workers (one per core by default, one thread each: the kernels are single-threaded
+    and BLAS is pinned to one thread per worker by distributed's defaults)."""
+    from distributed import Client, LocalCluster
+
+    if address:
+        with Client(address, timeout="30s") as client:
+            yield client
+        return
+    workers = n_workers or os.cpu_count() or 1
+    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
+             n_workers: int | None = None, threads_per_worker: int = 1,
+             progress: bool = True, max_in_flight: int | None = None) -> ScanReport:
+    """Run or resume the scan ``spec``; return what this submission did.
+
+    Parameters
+    ----------
+    spec
+        The scan.
+    client
+        A connected ``distributed.Client`` to use; otherwise one is opened on
+        ``address`` or on a new LocalCluster with ``n_workers`` process workers.
+    progress
+        Show a progress bar on standard error.
+    max_in_flight
+        Tiles submitted but not finished at once (default: twice the cluster's threads).
+    """
+    plan = make_plan(spec)
+    results = plan.context.results
+    results.create_or_resume(plan.manifest, plan.features)
+    if results.is_complete():
+        report = ScanReport(str(spec.results), len(plan.tiles), len(plan.tiles))
+        report.rows = results.summary()["rows"]
+        return report
+    if client is None:
+        with open_client(address, n_workers=n_workers, threads_per_worker=threads_per_worker) as own:
+            return _run(plan, own, progress, max_in_flight)
+    return _run(plan, client, progress, max_in_flight)
+
+
+def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanReport:
+    from distributed import as_completed
+
+    from engine.tile import run_tile
+
+    results = plan.context.results
+    done = results.ledger()
+    todo = [tile for tile in plan.tiles if tile.key not in done]
+    report = ScanReport(str(plan.spec.results), len(plan.tiles), len(plan.tiles) - len(todo))
+    start = time.perf_counter()
+    bar = Progress(len(todo), sum(plan.pairs(t) for t in todo) * len(plan.context.cohorts),
+                   enabled=progress)
+    limit = max_in_flight or 2 * max(sum(client.nthreads().values()), 1)
+    context = client.scatter(plan.context, broadcast=True, hash=False)
+    fingerprint = plan.manifest["fingerprint"][:12]
+    pending = iter(todo)
+    by_key = {}
+
+    def submit(tile):
+        future = client.submit(run_tile, context, tile, key=f"{tile.key}-{fingerprint}", pure=False,
+                               retries=1)
+        by_key[future.key] = tile
+        return future
+
+    running = as_completed([submit(t) for _, t in zip(range(limit), pending)])
+    try:
+        for future in running:
+            tile = by_key.pop(future.key)
+            try:
+                entry = future.result()
+            except LinkscanError:
+                raise
+            except Exception as exc:  # a bug or a broken input: name the tile, keep the ledger
+                raise LinkscanError(
+                    f"tile {tile.key} failed on the cluster: {type(exc).__name__}: {exc}. "
+                    f"{len(report.tiles_run)} tiles finished in this submission are kept; "
+                    "fix the cause and resubmit the job to continue"
+                ) from exc
+            done[tile.key] = entry
+            report.tiles_run.append(tile.key)
+            pairs = plan.pairs(tile) * len(plan.context.cohorts)
+            report.pairs += pairs
+            bar.update(1, pairs)
+            nxt = next(pending, None)
+            if nxt is not None:
+                running.add(submit(nxt))
+    except BaseException:
+        for future in list(running.futures):
+            future.cancel()
+        raise
+    finally:
+        bar.close()
+    report.rows = _finalize(plan, client, done)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _finalize(plan: Plan, client, done: dict[str, dict]) -> int:
+    """Compact every shard's parts into one sorted file and mark the store complete."""
+    results = plan.context.results
+    entries = [done[tile.key] for tile in plan.tiles]
+    n_shards = plan.manifest["n_shards"]
+    futures = [
+        client.submit(results.finalize_shard, shard,
+                      [e for e in entries if str(shard) in e["parts"]], pure=False)
+        for shard in range(n_shards)
+    ]
+    rows = sum(client.gather(futures))
+    results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards})
+    return rows

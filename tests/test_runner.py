@@ -1,0 +1,230 @@
+"""The scan engine end to end: real Zarr stores, a real multi-process LocalCluster, real
+Parquet shards; results against a direct computation and against scipy."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from engine.plan import ScanSpec, Tile, make_plan, plan_tiles
+from engine.runner import open_client, run_scan
+from jobs.spec import write_job
+from storage import synthetic
+from storage.cohort_store import CohortStore
+from storage.errors import JobError
+from storage.ingest import ingest
+from storage.results import ResultStore
+
+COHORTS = ("BRCA", "COAD", "LUAD")
+
+
+def _make_store(root: Path, n_features: int, seed: int = 3) -> Path:
+    tables = synthetic.make_pan_cancer(n_features=n_features, cohorts=COHORTS, seed=seed, samples=(30, 60))
+    paths = synthetic.write_tables(tables, root / "tables")
+    for cohort, path in paths.items():
+        ingest(root / "store", cohort, "proteome", path)
+    return root / "store"
+
+
+def _all_rows(results: Path) -> pd.DataFrame:
+    import fastparquet
+
+    shards = sorted((results / "shards").glob("*.parquet"))
+    return pd.concat([fastparquet.ParquetFile(str(p)).to_pandas() for p in shards], ignore_index=True)
+
+
+def _shard_bytes(results: Path) -> dict[str, bytes]:
+    files = sorted((results / "shards").glob("*.parquet")) + [results / "features.parquet"]
+    return {p.name: p.read_bytes() for p in files}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    return _make_store(tmp_path_factory.mktemp("cohorts"), n_features=150)
+
+
+@pytest.fixture(scope="module")
+def client2():
+    """A real LocalCluster: 2 worker processes, one thread each."""
+    with open_client(n_workers=2) as client:
+        assert len(client.nthreads()) == 2
+        yield client
+
+
+@pytest.fixture(scope="module")
+def scanned(store, client2, tmp_path_factory) -> Path:
+    results = tmp_path_factory.mktemp("res") / "tile64"
+    report = run_scan(ScanSpec(store=str(store), results=str(results), omics="proteome", tile_size=64),
+                      client=client2, progress=False)
+    assert report.tiles_skipped == 0 and len(report.tiles_run) == len(plan_tiles(150, 64)) == 6
+    return results
+
+
+def test_plan_tiles__upper_triangle_and_stable_keys():
+    tiles = plan_tiles(10, 4)
+    assert [(t.i, t.j) for t in tiles] == [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+    assert Tile(3, 12).key == "tile-00003-00012"
+
+
+def test_make_plan__blocks_are_contiguous_rows_in_every_cohort(store):
+    plan = make_plan(ScanSpec(store=str(store), results="unused", omics="proteome", tile_size=16))
+    ctx = plan.context
+    assert ctx.cohorts == COHORTS and plan.features.feature.is_monotonic_increasing
+    for c, cohort in enumerate(COHORTS):
+        ds = CohortStore(store).open(cohort, "proteome")
+        local = ctx.local_index[c]
+        present = local[local >= 0]
+        np.testing.assert_array_equal(present, np.arange(ds.sizes["feature"]))  # sorted, all rows
+        np.testing.assert_array_equal(plan.features.feature.to_numpy()[local >= 0], ds["feature"].to_numpy())
+    # some cohort lacks some feature (the generator drops a few per cohort)
+    assert any((index < 0).any() for index in ctx.local_index)
+
+
+def test_make_plan__unknown_cohort_or_omics(store):
+    with pytest.raises(JobError, match=r"cohorts OV have no 'proteome' data in the store"):
+        make_plan(ScanSpec(store=str(store), results="x", omics="proteome", cohorts=("BRCA", "OV")))
+    with pytest.raises(JobError, match=r"no cohort in the store .* has omics 'rna'"):
+        make_plan(ScanSpec(store=str(store), results="x", omics="rna"))
+
+
+def test_run_scan__equals_direct_computation(store, scanned):
+    """Every stored number equals the kernels run on whole cohorts in this process."""
+    from kernels.meta import stouffer
+    from kernels.pvalues import signed_log10p
+    from kernels.spearman import spearman_block
+
+    rows = _all_rows(scanned)
+    features = ResultStore(str(scanned)).features()
+    ids = features.feature.to_numpy()
+    n = len(ids)
+    slogps = []
+    for cohort in COHORTS:
+        ds = CohortStore(store).open(cohort, "proteome")
+        rho, nn, logp = spearman_block(ds["values"].to_numpy())
+        pos = np.searchsorted(ids, ds["feature"].to_numpy())
+        full_rho = np.full((n, n), np.nan)
+        full_rho[np.ix_(pos, pos)] = rho
+        full_slogp = np.full((n, n), np.nan)
+        full_slogp[np.ix_(pos, pos)] = signed_log10p(rho, logp)
+        got = rows[f"{cohort}_stat"].to_numpy()
+        want = full_rho[rows.feature, rows.partner].astype(np.float32)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(rows[f"{cohort}_slogp"].to_numpy(),
+                                      full_slogp[rows.feature, rows.partner].astype(np.float32))
+        slogps.append(full_slogp)
+    meta, k = stouffer(np.stack([s[rows.feature, rows.partner] for s in slogps], axis=1))
+    np.testing.assert_array_equal(rows.meta_slogp.to_numpy(), meta.astype(np.float32))
+    np.testing.assert_array_equal(rows.n_cohorts.to_numpy(), k)
+    # every ordered pair a != b with a result anywhere is present exactly once
+    assert not rows.duplicated(["feature", "partner"]).any() and (rows.feature != rows.partner).all()
+    has_any = np.zeros((n, n), bool)
+    for s in slogps:
+        has_any |= ~np.isnan(s)
+    np.fill_diagonal(has_any, False)
+    assert len(rows) == has_any.sum()
+
+
+def test_run_scan__spot_pairs_equal_scipy(store, scanned):
+    rs = ResultStore(str(scanned))
+    out = rs.lookup(synthetic.DEMO_GENE, cohort="COAD")
+    ds = CohortStore(store).open("COAD", "proteome")
+    values = pd.DataFrame(ds["values"].to_numpy(), index=ds["feature"].to_numpy()).astype(np.float64)
+    x = values.loc[synthetic.DEMO_GENE]
+    for _, row in out.head(5).iterrows():
+        y = values.loc[row.partner]
+        ok = x.notna() & y.notna()
+        rho, p = scipy.stats.spearmanr(x[ok], y[ok])
+        assert row.COAD_n == ok.sum()
+        assert row.COAD_stat == pytest.approx(rho, abs=1e-6)
+        assert row.COAD_slogp == pytest.approx(np.sign(rho) * -np.log10(p), rel=1e-5)
+    # the demo gene's module mates come first
+    module = next(m for m in synthetic.MODULES if synthetic.DEMO_GENE in m.genes)
+    assert set(out.partner.head(3)) <= set(module.genes)
+
+
+def test_run_scan__same_bytes_whatever_tile_size_and_workers(store, scanned, tmp_path):
+    results = tmp_path / "tile1000"
+    with open_client(n_workers=1) as client1:
+        run_scan(ScanSpec(store=str(store), results=str(results), omics="proteome", tile_size=1000),
+                 client=client1, progress=False)
+    assert _shard_bytes(results) == _shard_bytes(scanned)
+
+
+def test_run_scan__resubmitting_a_complete_job_runs_nothing(store, scanned, client2):
+    report = run_scan(ScanSpec(store=str(store), results=str(scanned), omics="proteome", tile_size=64),
+                      client=client2, progress=False)
+    assert report.tiles_run == [] and report.tiles_skipped == 6 and report.rows == len(_all_rows(scanned))
+
+
+def test_run_scan__refuses_results_of_another_scan(store, scanned, client2):
+    from storage.errors import ResultsError
+
+    with pytest.raises(ResultsError, match=r"different scan \(differs in: min_n\)"):
+        run_scan(ScanSpec(store=str(store), results=str(scanned), omics="proteome", tile_size=64, min_n=12),
+                 client=client2, progress=False)
+
+
+@pytest.mark.slow
+def test_submit__killed_then_resubmitted_recomputes_no_finished_tile(tmp_path, client2):
+    store = _make_store(tmp_path, n_features=400, seed=5)
+    job = write_job(tmp_path / "job.toml", store=str(store), results=str(tmp_path / "res"),
+                    omics="proteome", tile_size=16, n_workers=1)
+    ledger = tmp_path / "res" / "ledger"
+    proc = subprocess.Popen([sys.executable, "-m", "jobs.cli", "submit", str(job), "--quiet"],
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ledger.is_dir() and len(list(ledger.glob("*.json"))) >= 20:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"the scan ended before it could be killed: {proc.stderr.read()[-2000:]}"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = {p.stem for p in ledger.glob("*.json")}
+    total = len(plan_tiles(400, 16))
+    assert 20 <= len(done_before) < total
+    assert not (tmp_path / "res" / "complete.json").exists()
+    with pytest.raises(Exception, match="not complete"):
+        ResultStore(str(tmp_path / "res")).lookup(synthetic.DEMO_GENE)
+
+    report = run_scan(ScanSpec(store=str(store), results=str(tmp_path / "res"), omics="proteome",
+                               tile_size=16), client=client2, progress=False)
+    assert set(report.tiles_run).isdisjoint(done_before)
+    assert set(report.tiles_run) | done_before == {t.key for t in plan_tiles(400, 16)}
+    assert report.tiles_skipped == len(done_before)
+
+    fresh = tmp_path / "fresh"
+    run_scan(ScanSpec(store=str(store), results=str(fresh), omics="proteome", tile_size=16),
+             client=client2, progress=False)
+    assert _shard_bytes(tmp_path / "res") == _shard_bytes(fresh)
+
+
+def test_run_scan__real_coad_proteome(real_data, tmp_path, client2):
+    """A few hundred real COAD proteins (natural missing values) ingest and scan; spot
+    pairs equal scipy on their overlap."""
+    table = pd.read_csv(real_data / "cptac_coad" / "proteome_tumor.tsv.gz", sep="\t", index_col=0)
+    subset = table.iloc[:300]
+    path = tmp_path / "coad_proteome.tsv"
+    subset.to_csv(path, sep="\t", na_rep="NA")
+    ingest(tmp_path / "store", "COAD", "proteome", path)
+    results = tmp_path / "res"
+    run_scan(ScanSpec(store=str(tmp_path / "store"), results=str(results), omics="proteome", tile_size=128),
+             client=client2, progress=False)
+    rows = _all_rows(results)
+    features = ResultStore(str(results)).features().feature.to_numpy()
+    assert subset.isna().to_numpy().any() and len(features) == 300
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(rows), 50, replace=False):
+        row = rows.iloc[i]
+        x, y = subset.loc[features[int(row.feature)]], subset.loc[features[int(row.partner)]]
+        ok = x.notna() & y.notna()
+        rho, p = scipy.stats.spearmanr(x[ok], y[ok])
+        assert row.COAD_n == ok.sum() and row.COAD_stat == pytest.approx(rho, abs=1e-6)
+        assert row.meta_slogp == pytest.approx(np.sign(rho) * -np.log10(p), rel=1e-5)  # k = 1
