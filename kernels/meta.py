@@ -72,7 +72,11 @@ def stouffer(slogp: ArrayLike, *, min_cohorts: int = 1) -> tuple[np.ndarray, np.
         # |Phi^-1(p_i / 2)|, +inf for p == 0
         zmag = -ndtri_exp(logp - _LN2)
         z = np.where(valid, np.where(sign == majority[:, None], zmag, -zmag), 0.0)
-        zsum = z.sum(axis=1)  # NaN when +inf and -inf meet
+        # Summed cohort by cohort, not with z.sum(axis=1): numpy's reduction order depends
+        # on the memory layout, and a pair's meta p must be the same bytes in any tile.
+        zsum = np.zeros(len(z))
+        for column in z.T:
+            zsum += column  # NaN when +inf and -inf meet
         big_z = zsum / np.sqrt(np.maximum(k, 1))
         upper = big_z > 0.0  # P = 1 - Phi(Z) < 0.5
         log_meta = np.where(upper, log_ndtr(-big_z), log_ndtr(big_z)) + _LN2

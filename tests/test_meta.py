@@ -136,3 +136,14 @@ def test_stouffer__random_rows(rng):
     rows[rng.random(rows.shape) < 0.25] = np.nan
     rows[::7, 0] *= 50.0  # some extreme cohorts
     _check(rows)
+
+
+def test_stouffer__same_bytes_for_any_memory_layout(rng):
+    """A tile passes a transposed view; the meta p must not depend on it (10 cohorts:
+    numpy's unrolled reduction would sum them in another order)."""
+    s = rng.uniform(-30, 30, (500, 10))
+    s[rng.random(s.shape) < 0.2] = np.nan
+    c_order, _ = stouffer(np.ascontiguousarray(s))
+    f_order, _ = stouffer(np.asfortranarray(s))
+    view, _ = stouffer(np.ascontiguousarray(s.T).T)
+    assert c_order.tobytes() == f_order.tobytes() == view.tobytes()
