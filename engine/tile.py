@@ -40,18 +40,20 @@ def compute_tile(ctx: ScanContext, tile: Tile) -> dict[str, np.ndarray]:
     """Per-cohort results and the meta p for every pair of a tile's two blocks.
 
     Returns arrays shaped ``(k, ni, nj)`` (``stat`` float32, ``n`` int16, ``slogp``
-    float64; NaN / 0 where a cohort has no result) and ``meta`` float64 /
+    float64, NaN / 0 where a cohort has no result; ``floored`` bool, p floored at 2.2e-16
+    in mode r) and ``meta`` float64 /
     ``n_cohorts`` int8 shaped ``(ni, nj)``.
     """
     from kernels.meta import stouffer
     from kernels.pvalues import signed_log10p
-    from kernels.spearman import spearman_block
+    from kernels.spearman import LOG_P_FLOOR, spearman_block
 
     gi, gj = ctx.block(tile.i), ctx.block(tile.j)
     k, ni, nj = len(ctx.cohorts), len(gi), len(gj)
     stat = np.full((k, ni, nj), np.nan, dtype=np.float32)
     n = np.zeros((k, ni, nj), dtype=np.int16)
     slogp = np.full((k, ni, nj), np.nan)
+    floored = np.zeros((k, ni, nj), dtype=bool)
     for c in range(k):
         pi, xi = _rows(ctx, c, gi)
         if tile.i == tile.j:
@@ -65,9 +67,10 @@ def compute_tile(ctx: ScanContext, tile: Tile) -> dict[str, np.ndarray]:
         stat[c][where] = rho
         n[c][where] = nn
         slogp[c][where] = signed_log10p(rho, logp)
+        floored[c][where] = logp == LOG_P_FLOOR  # only mode r floors
     meta, n_cohorts = stouffer(slogp.reshape(k, -1).T, min_cohorts=ctx.min_cohorts)
     return {
-        "stat": stat, "n": n, "slogp": slogp,
+        "stat": stat, "n": n, "slogp": slogp, "floored": floored,
         "meta": meta.reshape(ni, nj), "n_cohorts": n_cohorts.reshape(ni, nj).astype(np.int8),
     }
 
@@ -88,12 +91,14 @@ def tile_rows(ctx: ScanContext, tile: Tile, result: dict[str, np.ndarray]) -> pd
             np.fill_diagonal(keep, False)
         a, b = np.nonzero(keep)
         columns = {"feature": rows_codes[a].astype(np.int32), "partner": cols_codes[b].astype(np.int32)}
-        stat, n, slogp = (orient(result[name]) for name in ("stat", "n", "slogp"))
+        stat, n, slogp, floored = (orient(result[name]) for name in ("stat", "n", "slogp", "floored"))
         for c, cohort in enumerate(ctx.cohorts):
             counts = n[c][a, b]
             columns[f"{cohort}_stat"] = stat[c][a, b]
             columns[f"{cohort}_n"] = pd.arrays.IntegerArray(counts, counts == 0)
             columns[f"{cohort}_slogp"] = slogp[c][a, b].astype(np.float32)
+            if ctx.p_mode == "r":
+                columns[f"{cohort}_floored"] = floored[c][a, b]
         columns["meta_slogp"] = orient(result["meta"])[a, b].astype(np.float32)
         columns["n_cohorts"] = n_cohorts[a, b]
         frames.append(pd.DataFrame(columns))

@@ -57,18 +57,22 @@ PAIR_COLUMNS = {
     "feature": ("int32", "code of the query feature (see features.parquet)"),
     "partner": ("int32", "code of the partner feature"),
 }
+#: Only in p_mode "r": True where the cohort's p was floored at 2.2e-16 as R's users do.
+FLOORED_COLUMN = ("floored", "bool", "p_mode r only: p floored at 2.2e-16 (slogp 15.65)")
 META_COLUMNS = {
     "meta_slogp": ("float32", "pan-cancer Stouffer meta p, signed, -log10 (STATS.md)"),
     "n_cohorts": ("int8", "cohorts with a result for this pair"),
 }
 
 
-def result_dtypes(cohorts: list[str]) -> dict[str, str]:
+def result_dtypes(cohorts: list[str], p_mode: str = "t") -> dict[str, str]:
     """Column name -> dtype of a result row for these cohorts, in column order."""
     dtypes = {name: dtype for name, (dtype, _) in PAIR_COLUMNS.items()}
     for cohort in cohorts:
         for suffix, (dtype, _) in COHORT_COLUMNS.items():
             dtypes[f"{cohort}_{suffix}"] = dtype
+        if p_mode == "r":
+            dtypes[f"{cohort}_{FLOORED_COLUMN[0]}"] = FLOORED_COLUMN[1]
     dtypes.update({name: dtype for name, (dtype, _) in META_COLUMNS.items()})
     return dtypes
 
@@ -202,7 +206,8 @@ class ResultStore:
                     "to recompute that tile"
                 )
             frames.append(fastparquet.ParquetFile(str(file)).to_pandas())
-        dtypes = result_dtypes(self.manifest()["cohorts"])
+        manifest = self.manifest()
+        dtypes = result_dtypes(manifest["cohorts"], manifest["scan"].get("p_mode", "t"))
         if frames:
             frame = pd.concat(frames, ignore_index=True)
             frame = frame.sort_values(["feature", "partner"], kind="stable", ignore_index=True)
@@ -281,7 +286,7 @@ class ResultStore:
         rows = pd.concat(frames, ignore_index=True)
         key = "meta_slogp" if cohort is None else f"{cohort}_slogp"
         if cohort is not None:
-            rows = rows[["feature", "partner", f"{cohort}_stat", f"{cohort}_n", key]]
+            rows = rows[["feature", "partner"] + [c for c in rows.columns if c.startswith(f"{cohort}_")]]
             rows = rows[rows[key].notna()]
         if min_slogp is not None:
             rows = rows[rows[key].abs() >= min_slogp]

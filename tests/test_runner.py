@@ -228,3 +228,31 @@ def test_run_scan__real_coad_proteome(real_data, tmp_path, client2):
         rho, p = scipy.stats.spearmanr(x[ok], y[ok])
         assert row.COAD_n == ok.sum() and row.COAD_stat == pytest.approx(rho, abs=1e-6)
         assert row.meta_slogp == pytest.approx(np.sign(rho) * -np.log10(p), rel=1e-5)  # k = 1
+
+
+def test_run_scan__mode_r_floors_and_flags_p(store, client2, tmp_path):
+    """p_mode r stores R's cor.test p-values, floored at 2.2e-16 and flagged per cohort."""
+    from kernels.pvalues import signed_log10p
+    from kernels.spearman import P_FLOOR, spearman_block
+
+    results = tmp_path / "mode_r"
+    run_scan(ScanSpec(store=str(store), results=str(results), omics="proteome", tile_size=64, p_mode="r"),
+             client=client2, progress=False)
+    rows = _all_rows(results)
+    ids = ResultStore(str(results)).features().feature.to_numpy()
+    floor = np.float32(-np.log10(P_FLOOR))
+    for cohort in COHORTS:
+        ds = CohortStore(store).open(cohort, "proteome")
+        rho, _, logp = spearman_block(ds["values"].to_numpy(), p_mode="r")
+        pos = np.full(len(ids), -1)
+        pos[np.searchsorted(ids, ds["feature"].to_numpy())] = np.arange(ds.sizes["feature"])
+        a, b = pos[rows.feature], pos[rows.partner]
+        ok = (a >= 0) & (b >= 0)
+        want = signed_log10p(rho, logp)[a[ok], b[ok]].astype(np.float32)
+        np.testing.assert_array_equal(rows[f"{cohort}_slogp"].to_numpy()[ok], want)
+        flagged = rows[f"{cohort}_floored"].to_numpy()
+        assert flagged.any() and flagged.dtype == bool
+        np.testing.assert_array_equal(flagged, np.abs(rows[f"{cohort}_slogp"].to_numpy()) == floor)
+    out = ResultStore(str(results)).lookup(synthetic.DEMO_GENE, cohort="BRCA", top=3)
+    assert list(out.columns)[-1] == "BRCA_floored"
+    np.testing.assert_array_equal(out.BRCA_floored.to_numpy(), np.abs(out.BRCA_slogp.to_numpy()) == floor)
