@@ -20,6 +20,13 @@ not silently dropped. Infinite values (``inf``, ``-Inf``, ``Infinity``, or numbe
 beyond the float64 range) are treated as missing, as STATS.md's common rules require,
 and counted.
 
+A *binary* table (LinkedOmics ``.cbt``: mutation calls, features x samples) is read
+the same way with ``read_table(path, binary=True)``, and every value must then be 0 or 1
+(or missing); anything else, ``inf`` included, is an error naming the cell.
+
+Row tables (one row per sample: clinical, survival and sample attribute tables) are
+read as text by :func:`read_rows`; :mod:`storage.phenotypes` gives their cells meaning.
+
 Every problem is an :class:`storage.errors.InputError` that names the file, the line
 (as an editor numbers it) or column, and the fix.
 """
@@ -27,10 +34,12 @@ Every problem is an :class:`storage.errors.InputError` that names the file, the 
 from __future__ import annotations
 
 import csv
+import difflib
 import gzip
 import os
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +47,16 @@ import pandas as pd
 
 from storage.errors import InputError
 
-__all__ = ["NA_TOKENS", "TEXT_SUFFIXES", "PARQUET_SUFFIXES", "read_table", "read_gene_map"]
+__all__ = [
+    "NA_TOKENS",
+    "TEXT_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "ROW_TABLE_SUFFIXES",
+    "RowTable",
+    "read_table",
+    "read_gene_map",
+    "read_rows",
+]
 
 #: Cell texts (after stripping whitespace) that mean "missing". The empty text is one too.
 NA_TOKENS = frozenset({"", "NA", "NaN", "nan"})
@@ -49,6 +67,10 @@ TEXT_SUFFIXES = {".cct": "\t", ".cbt": "\t", ".tsv": "\t", ".txt": "\t", ".csv":
 #: Parquet suffixes.
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
+#: Suffixes of row tables (:func:`read_rows`) and their delimiter (``.gz`` allowed).
+#: ``.tsi`` is LinkedOmics' clinical table format (tab-separated).
+ROW_TABLE_SUFFIXES = {".tsv": "\t", ".txt": "\t", ".tsi": "\t", ".csv": ","}
+
 # Rows converted to numbers at a time: bounds the memory held as Python strings
 # (about 60 bytes a cell) to a few tens of MB whatever the table size.
 _BLOCK_ROWS = 4096
@@ -56,7 +78,7 @@ _BLOCK_ROWS = 4096
 _DELIMITER_NAMES = {"\t": "tab", ",": "comma"}
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, *, binary: bool = False, inf_by_sample: bool = False) -> pd.DataFrame:
     """Read a features x samples table and validate it.
 
     Parameters
@@ -64,6 +86,13 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     path
         A ``.cct``/``.cbt``/``.tsv``/``.txt`` (tab), ``.csv`` (comma) file, optionally
         gzip-compressed (``.gz``), or a ``.parquet`` file. See the module docstring.
+    binary
+        The table holds 0/1 calls (a LinkedOmics ``.cbt``): every value that is not
+        missing must be 0 or 1 (``1.0`` counts as 1). The suffix alone does not switch
+        this on; :func:`storage.ingest.ingest` does for ``.cbt`` files.
+    inf_by_sample
+        Also put ``n_inf_by_sample`` in ``attrs``: the infinite cells of each column (a
+        list of int), for callers that split the samples.
 
     Returns
     -------
@@ -80,9 +109,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     InputError
         Unknown suffix, missing file, truncated or corrupt gzip, text that is not
         UTF-8, a delimiter that does not match the suffix, rows with the wrong number of
-        fields, empty or duplicate feature or sample ids, non-numeric cells, or a table
-        without features or samples. The message names the file, the line/column and the
-        fix.
+        fields, empty or duplicate feature or sample ids, non-numeric cells, a value
+        other than 0 or 1 in a binary table, or a table without features or samples. The
+        message names the file, the line/column and the fix.
 
     Examples
     --------
@@ -98,9 +127,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"{path}: no such file; check the path (the current directory is {Path.cwd()})")
     if kind == "parquet":
-        ids, samples, values, n_inf = _read_parquet(path)
+        ids, samples, values, inf_by_col = _read_parquet(path, binary)
     else:
-        ids, samples, values, n_inf = _read_text(path, delimiter, gz=(kind == "gz"))
+        ids, samples, values, inf_by_col = _read_text(path, delimiter, gz=(kind == "gz"), binary=binary)
     df = pd.DataFrame(
         values,
         index=pd.Index(ids, dtype=object, name="feature").astype(str),
@@ -109,8 +138,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     df.attrs = {
         "source": str(path),
         "n_missing": int(np.isnan(values).sum()),
-        "n_inf_replaced": int(n_inf),
+        "n_inf_replaced": int(inf_by_col.sum()),
     }
+    if inf_by_sample:
+        df.attrs["n_inf_by_sample"] = [int(x) for x in inf_by_col]
     return df
 
 
@@ -194,19 +225,141 @@ def read_gene_map(source: str | os.PathLike | pd.DataFrame | pd.Series) -> pd.Se
     ).astype(str)
 
 
+# ------------------------------------------------------------------------ row tables
+
+
+@dataclass(frozen=True)
+class RowTable:
+    """A text table as read by :func:`read_rows`: a header and rows of stripped cells.
+
+    Parameters
+    ----------
+    path
+        The file, as given.
+    header
+        Column names (stripped), the first one naming the id column (it may be empty).
+    rows
+        One list of cells per data row, each as long as ``header``, cells stripped of
+        surrounding whitespace; blank lines are left out.
+    lines
+        The line (as an editor numbers it) of each row, for messages.
+    header_line
+        The line of the header.
+    """
+
+    path: str
+    header: tuple[str, ...]
+    rows: list[list[str]] = field(repr=False)
+    lines: list[int] = field(repr=False)
+    header_line: int = 1
+
+    def column(self, name: str) -> int:
+        """Index of the column ``name`` (exact), else an InputError listing the columns."""
+        try:
+            return self.header.index(name)
+        except ValueError:
+            close = difflib.get_close_matches(name, self.header, n=3)
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            raise InputError(
+                f"{self.path}: no column named {name!r}{hint}; the columns are {', '.join(map(repr, self.header))}"
+            ) from None
+
+
+def read_rows(path: str | os.PathLike, what: str = "table") -> RowTable:
+    """Read a tab- or comma-separated table of text cells (one row per sample).
+
+    Parameters
+    ----------
+    path
+        ``.tsv``/``.txt``/``.tsi`` (tab) or ``.csv`` (comma), optionally ``.gz``; UTF-8,
+        quotes as the csv module reads them (R's write.table/write.csv output works).
+    what
+        What the table is ("clinical table", ...), for messages.
+
+    Returns
+    -------
+    RowTable
+        The header and the rows, every cell stripped; nothing is converted or treated
+        as missing here.
+
+    Raises
+    ------
+    InputError
+        Unknown suffix, missing, empty or corrupt file, a delimiter that does not match
+        the suffix, empty or repeated column names (the first, the id column, may be
+        empty), rows with another number of fields than the header, no data rows.
+    """
+    path = Path(path)
+    kind, delimiter = _format_of(path, text_only=True, suffixes=ROW_TABLE_SUFFIXES)
+    if not path.is_file():
+        raise InputError(f"{path}: no such {what} file; check the path (the current directory is {Path.cwd()})")
+    records = _records(path, delimiter, gz=(kind == "gz"))
+    header_line, header = next(records, (0, None))
+    if header is None:
+        raise InputError(f"{path}: the {what} is empty; write a header row of column names and one row per sample")
+    header = [h.strip() for h in header]
+    if len(header) < 2:
+        other = "," if delimiter == "\t" else "\t"
+        if header and other in header[0]:
+            raise InputError(
+                f"{path}: line {header_line} (the header) is one single column but holds "
+                f"{header[0].count(other)} {_DELIMITER_NAMES[other]}(s): the file looks "
+                f"{_DELIMITER_NAMES[other]}-separated while its name says {_DELIMITER_NAMES[delimiter]}-separated; "
+                f"rename it to {'.csv' if other == ',' else '.tsv'} or convert the delimiters"
+            )
+        raise InputError(
+            f"{path}: the {what} has a single column (line {header_line}); it needs the id column and at least "
+            f"one more, {_DELIMITER_NAMES[delimiter]}-separated"
+        )
+    first: dict[str, int] = {}
+    for j, name in enumerate(header):
+        if j == 0:
+            continue  # the id column may be unnamed (R's write.csv writes "")
+        if not name:
+            trailing = " (a trailing delimiter at the end of the header?)" if j == len(header) - 1 else ""
+            raise InputError(f"{path}: line {header_line}, column {j + 1}: the column name is empty{trailing}; name every column")
+        if name in first:
+            raise InputError(
+                f"{path}: line {header_line}: column name {name!r} appears in column {first[name] + 1} and column {j + 1}; "
+                "column names must be unique, rename one of them"
+            )
+        first[name] = j
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for line, fields in records:
+        if len(fields) != len(header):
+            raise InputError(
+                f"{path}: line {line} has {len(fields)} fields but the header (line {header_line}) has {len(header)}; "
+                "give every row one cell per column (empty or NA for missing)"
+                + (
+                    "; if the header lacks a cell for the id column (as R's write.table writes it), add one"
+                    if len(fields) == len(header) + 1
+                    else ""
+                )
+            )
+        rows.append([f.strip() for f in fields])
+        lines.append(line)
+    if not rows:
+        raise InputError(f"{path}: the {what} has no rows after the header (line {header_line}); add one row per sample")
+    return RowTable(str(path), tuple(header), rows, lines, header_line)
+
+
 # --------------------------------------------------------------------------- formats
 
 
-def _format_of(path: Path, *, text_only: bool = False) -> tuple[str, str | None]:
+def _format_of(
+    path: Path, *, text_only: bool = False, suffixes: dict[str, str] = TEXT_SUFFIXES
+) -> tuple[str, str | None]:
     """(kind, delimiter) from the suffixes: kind is "text", "gz" or "parquet"."""
+    text_suffixes = suffixes
     suffixes = [s.lower() for s in path.suffixes]
     gz = bool(suffixes) and suffixes[-1] == ".gz"
     base = suffixes[-2] if gz and len(suffixes) >= 2 else (suffixes[-1] if suffixes and not gz else "")
-    if base in TEXT_SUFFIXES:
-        return ("gz" if gz else "text"), TEXT_SUFFIXES[base]
+    if base in text_suffixes:
+        return ("gz" if gz else "text"), text_suffixes[base]
     if base in PARQUET_SUFFIXES and not gz and not text_only:
         return "parquet", None
-    accepted = sorted(TEXT_SUFFIXES) + ([] if text_only else sorted(PARQUET_SUFFIXES))
+    accepted = sorted(text_suffixes) + ([] if text_only else sorted(PARQUET_SUFFIXES))
     raise InputError(
         f"{path}: cannot tell the format from the name; name the file with one of the suffixes "
         f"{', '.join(accepted)} (text ones optionally followed by .gz)"
@@ -272,7 +425,9 @@ def _records(path: Path, delimiter: str, gz: bool) -> Iterator[tuple[int, list[s
         raise InputError(f"{path}: line {line + 1} cannot be parsed ({exc}); fix the quoting of that line") from None
 
 
-def _read_text(path: Path, delimiter: str, gz: bool) -> tuple[list[str], list[str], np.ndarray, int]:
+def _read_text(
+    path: Path, delimiter: str, gz: bool, binary: bool = False
+) -> tuple[list[str], list[str], np.ndarray, int]:
     records = _records(path, delimiter, gz)
     header_line, header = next(records, (0, None))
     if header is None:
@@ -285,7 +440,7 @@ def _read_text(path: Path, delimiter: str, gz: bool) -> tuple[list[str], list[st
     blocks: list[np.ndarray] = []
     cells: list[str] = []
     block_lines: list[int] = []
-    state = _ConvertState()
+    state = _ConvertState(binary, len(samples))
 
     def flush() -> None:
         if block_lines:
@@ -320,8 +475,10 @@ def _read_text(path: Path, delimiter: str, gz: bool) -> tuple[list[str], list[st
     _check_feature_ids(path, ids, [f"line {n}" for n in lines])
     if state.first_bad is not None:
         raise InputError(_non_numeric_message(path, state, samples, "line"))
+    if state.first_nonbinary is not None:
+        raise InputError(_non_binary_message(path, state, samples, "line"))
     values = np.concatenate(blocks, axis=0)
-    return ids, samples, values, state.n_inf
+    return ids, samples, values, state.inf_by_col
 
 
 def _sample_ids(path: Path, header: list[str], header_line: int, delimiter: str) -> list[str]:
@@ -378,10 +535,15 @@ def _check_feature_ids(path: Path | str, ids: list[str], where: list[str]) -> No
 class _ConvertState:
     """Running totals of a conversion: infinite cells, and the first non-numeric cell."""
 
-    def __init__(self) -> None:
+    def __init__(self, binary: bool = False, n_columns: int = 0) -> None:
         self.n_inf = 0
+        self.inf_by_col = np.zeros(n_columns, dtype=np.int64)
         self.n_bad = 0
         self.first_bad: tuple[int, int, str, str] | None = None  # (line/row, column index, text, feature)
+        # binary tables: cells that are numbers but not 0 or 1 (inf included)
+        self.binary = binary
+        self.n_nonbinary = 0
+        self.first_nonbinary: tuple[int, int, str, str] | None = None
 
 
 def _to_numbers(
@@ -412,8 +574,19 @@ def _to_numbers(
             feature = ids[len(ids) - len(lines) + row]
             state.first_bad = (lines[row], col, text[k], feature)
         state.n_bad += int(bad.sum())
+    if state.binary:
+        nonbinary = ~np.isnan(numbers) & (numbers != 0.0) & (numbers != 1.0)
+        if nonbinary.any():
+            if state.first_nonbinary is None:
+                k = int(np.argmax(nonbinary))
+                row, col = divmod(k, m)
+                feature = ids[len(ids) - len(lines) + row]
+                state.first_nonbinary = (lines[row], col, text[k], feature)
+            state.n_nonbinary += int(nonbinary.sum())
     inf = np.isinf(numbers)
     state.n_inf += int(inf.sum())
+    if state.inf_by_col.size == m:
+        state.inf_by_col += inf.reshape(len(lines), m).sum(axis=0)
     numbers[inf] = np.nan
     return numbers.reshape(len(lines), m)
 
@@ -438,10 +611,22 @@ def _non_numeric_message(path: Path | str, state: _ConvertState, samples: list[s
     )
 
 
+def _non_binary_message(path: Path | str, state: _ConvertState, samples: list[str], unit: str) -> str:
+    """Message for the first value of a binary table that is not 0 or 1."""
+    where, col, text, feature = state.first_nonbinary
+    more = f" (and {state.n_nonbinary - 1} more such cells)" if state.n_nonbinary > 1 else ""
+    column = f"column {col + 2} (sample {samples[col]!r})" if unit == "line" else f"column {samples[col]!r}"
+    return (
+        f"{path}: {unit} {where}, {column}, feature {feature!r}: value {text!r} is not 0 or 1{more}; "
+        "a binary table (.cbt, mutations) holds 1 (mutated), 0 (not mutated) or NA (missing), "
+        "so fix the cell, or ingest the table as a continuous omics (a .cct/.tsv name, without --binary)"
+    )
+
+
 # --------------------------------------------------------------------------- parquet
 
 
-def _read_parquet(path: Path) -> tuple[list[str], list[str], np.ndarray, int]:
+def _read_parquet(path: Path, binary: bool = False) -> tuple[list[str], list[str], np.ndarray, int]:
     import fastparquet  # only Parquet inputs need it
 
     try:
@@ -481,24 +666,36 @@ def _read_parquet(path: Path) -> tuple[list[str], list[str], np.ndarray, int]:
     rows = list(range(1, len(ids) + 1))
     _check_feature_ids(path, ids, [f"row {r}" for r in rows])
 
-    state = _ConvertState()
+    state = _ConvertState(binary, len(samples))
     values = np.empty((len(ids), len(samples)), dtype=np.float64)
     for j, (name, col) in enumerate(df.items()):
         kind = col.dtype.kind
         if kind in "iufb":
             v = np.array(col.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)  # a writable copy
+            nonbinary = ~np.isnan(v) & (v != 0.0) & (v != 1.0)
+            if binary and nonbinary.any():
+                if state.first_nonbinary is None:
+                    k = int(np.argmax(nonbinary))
+                    state.first_nonbinary = (rows[k], j, repr(float(v[k])), ids[k])
+                state.n_nonbinary += int(nonbinary.sum())
             inf = np.isinf(v)
             state.n_inf += int(inf.sum())
+            state.inf_by_col[j] += int(inf.sum())
             v[inf] = np.nan
         elif kind in "OUT" or isinstance(col.dtype, pd.StringDtype):
             strings = ["" if _is_na(x) else str(x) for x in col.to_numpy(dtype=object)]
-            sub = _ConvertState()
+            sub = _ConvertState(binary)
             v = _to_numbers(path, strings, rows, [samples[j]], ids, sub)[:, 0]
             state.n_inf += sub.n_inf
+            state.inf_by_col[j] += sub.n_inf
             state.n_bad += sub.n_bad
+            state.n_nonbinary += sub.n_nonbinary
             if sub.first_bad is not None and state.first_bad is None:
                 row, _, text, feature = sub.first_bad
                 state.first_bad = (row, j, text, feature)
+            if sub.first_nonbinary is not None and state.first_nonbinary is None:
+                row, _, text, feature = sub.first_nonbinary
+                state.first_nonbinary = (row, j, text, feature)
         else:
             raise InputError(
                 f"{path}: column {samples[j]!r} has dtype {col.dtype}; write numbers (float or int) for every sample"
@@ -506,4 +703,6 @@ def _read_parquet(path: Path) -> tuple[list[str], list[str], np.ndarray, int]:
         values[:, j] = v
     if state.first_bad is not None:
         raise InputError(_non_numeric_message(path, state, samples, "row"))
-    return ids, samples, values, state.n_inf
+    if state.first_nonbinary is not None:
+        raise InputError(_non_binary_message(path, state, samples, "row"))
+    return ids, samples, values, state.inf_by_col

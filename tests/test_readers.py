@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from storage.errors import InputError
-from storage.readers import NA_TOKENS, read_gene_map, read_table
+from storage.readers import NA_TOKENS, read_gene_map, read_rows, read_table
 
 
 def _frame(rng, n_features=7, n_samples=5, missing=0.25) -> pd.DataFrame:
@@ -303,3 +303,92 @@ def test_read_gene_map__errors(tmp_path):
     path.write_text("feature,gene\na,A\n")
     with pytest.raises(InputError, match=r"1 column\(s\) \(it looks comma-separated: name it \.csv\)"):
         read_gene_map(path)
+
+
+# ------------------------------------------------------------------ binary tables
+
+
+@pytest.mark.parametrize("name", ["m.cbt", "m.cbt.gz", "m.tsv"])
+def test_read_table__binary_round_trip(tmp_path, name):
+    path = tmp_path / name
+    _write(path, "gene\ts1\ts2\ts3\nTP53\t1\t0\tNA\nKRAS\t0\t1.0\t\n")
+    got = read_table(path, binary=True)
+    np.testing.assert_array_equal(got.to_numpy(), [[1, 0, np.nan], [0, 1, np.nan]])
+
+
+def test_read_table__binary_value_not_0_or_1(tmp_path):
+    path = tmp_path / "COAD.cbt"
+    path.write_text("gene\ts1\ts2\ts3\nTP53\t1\t0\tNA\n\nKRAS\t0\t2\t1\nAPC\t0.5\t1\t-1\n")
+    with pytest.raises(
+        InputError,
+        match=r"COAD.cbt: line 4, column 3 \(sample 's2'\), feature 'KRAS': value '2' is not 0 or 1 "
+        r"\(and 2 more such cells\); a binary table \(.cbt, mutations\) holds 1 \(mutated\), 0 \(not mutated\) or NA",
+    ):
+        read_table(path, binary=True)
+    assert read_table(path).loc["KRAS", "s2"] == 2.0  # a continuous read takes it
+
+
+def test_read_table__binary_inf_is_an_error(tmp_path):
+    path = tmp_path / "m.cbt"
+    path.write_text("gene\ts1\nA\tinf\n")
+    with pytest.raises(InputError, match=r"line 2, column 2 \(sample 's1'\), feature 'A': value 'inf' is not 0 or 1"):
+        read_table(path, binary=True)
+
+
+def test_read_table__binary_parquet(tmp_path):
+    path = tmp_path / "m.parquet"
+    fastparquet.write(str(path), pd.DataFrame({"gene": ["A", "B"], "s1": [0.0, 1.0], "s2": [1.0, 3.0]}), write_index=False)
+    with pytest.raises(InputError, match=r"m.parquet: row 2, column 's2', feature 'B': value '3.0' is not 0 or 1"):
+        read_table(path, binary=True)
+    fastparquet.write(str(path), pd.DataFrame({"gene": ["A"], "s1": ["1"], "s2": ["x2"]}), write_index=False)
+    with pytest.raises(InputError, match=r"cannot read 'x2' as a number"):
+        read_table(path, binary=True)
+
+
+def test_read_table__inf_by_sample(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("g\ts1\ts2\ts3\nA\tinf\t1\t-inf\nB\tinf\t2\t3\n")
+    got = read_table(path, inf_by_sample=True)
+    assert got.attrs["n_inf_by_sample"] == [2, 0, 1] and got.attrs["n_inf_replaced"] == 3
+    assert "n_inf_by_sample" not in read_table(path).attrs
+
+
+# ---------------------------------------------------------------------- row tables
+
+
+def test_read_rows__cells_stripped_quotes_and_lines(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text('"",Age,Stage\n\n"s1", 60 ,"Stage I, A"\ns2,NA,None\n')
+    table = read_rows(path, "clinical table")
+    assert table.header == ("", "Age", "Stage")
+    assert table.rows == [["s1", "60", "Stage I, A"], ["s2", "NA", "None"]]
+    assert table.lines == [3, 4] and table.column("Stage") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", r"the clinical table is empty"),
+        ("id\tAge\n", r"has no rows after the header \(line 1\)"),
+        ("id,Age\ns1,3\n", r"looks comma-separated .* rename it to \.csv"),
+        ("id\n", r"has a single column"),
+        ("id\tAge\tAge\ns1\t1\t2\n", r"line 1: column name 'Age' appears in column 2 and column 3"),
+        ("id\tAge\t\ns1\t1\t2\n", r"line 1, column 3: the column name is empty \(a trailing delimiter"),
+        ("id\tAge\ns1\t1\ns2\n", r"line 3 has 1 fields but the header \(line 1\) has 2"),
+    ],
+)
+def test_read_rows__errors(tmp_path, text, match):
+    path = tmp_path / "c.tsv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=match):
+        read_rows(path, "clinical table")
+
+
+def test_read_rows__suffixes_and_missing_column(tmp_path):
+    path = tmp_path / "c.tsi.gz"
+    path.write_bytes(gzip.compress(b"id\tStage\ns1\tI\n"))
+    table = read_rows(path)
+    with pytest.raises(InputError, match=r"no column named 'stage' \(did you mean 'Stage'\?\); the columns are 'id', 'Stage'"):
+        table.column("stage")
+    with pytest.raises(InputError, match=r"cannot tell the format from the name; .*\.tsi"):
+        read_rows(tmp_path / "c.cct")
