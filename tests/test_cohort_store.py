@@ -11,6 +11,7 @@ import zarr
 from storage import cohort_store, variables
 from storage.cohort_store import CohortStore, check_name
 from storage.errors import InputError
+from storage.phenotypes import Phenotype
 
 
 def _dataset(rng, n_features=11, n_samples=6, *, offset=0.0) -> xr.Dataset:
@@ -214,3 +215,131 @@ def test_open__text_coordinates_are_object_str(tmp_path, rng):
     assert ds.indexes["feature"].get_loc("F004") == 4
     store.write("C", "copy", ds)  # an opened Dataset can be written back as it is
     np.testing.assert_array_equal(store.open("C", "copy")["values"].values, ds["values"].values)
+
+
+# ------------------------------------------------------------------ tumor and normal
+
+
+def test_write__normal_beside_tumor_same_ids(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    tumor, normal = _dataset(rng), _dataset(rng, n_samples=4, offset=10.0)  # samples s0..s3 in both
+    store.write("UCEC", "proteome", tumor)
+    store.write("UCEC", "proteome", normal, tissue="normal")
+    assert sorted(os.listdir(tmp_path / "UCEC")) == ["proteome.normal.zarr", "proteome.zarr"]
+    assert store.omics("UCEC") == ["proteome"] and store.cohorts() == ["UCEC"]
+    assert store.tissues("UCEC", "proteome") == ["tumor", "normal"]
+    got = store.open("UCEC", "proteome", tissue="normal")
+    assert got.attrs["tissue"] == "normal" and store.open("UCEC", "proteome").attrs["tissue"] == "tumor"
+    assert got["sample"].values.tolist() == ["s0", "s1", "s2", "s3"]
+    np.testing.assert_array_equal(got["values"].values, normal["values"].values.astype(np.float32))
+    assert store.values_path("UCEC", "proteome", "normal").endswith("proteome.normal.zarr/values")
+    assert store.dataset_path("UCEC", "proteome", "normal") == str(tmp_path / "UCEC" / "proteome.normal.zarr")
+
+
+def test_open__normal_missing_names_what_exists(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    store.write("C", "proteome", _dataset(rng))
+    with pytest.raises(InputError, match=r"omics 'proteome' of cohort 'C' has no normal Dataset .*\(tissues there: tumor\); "
+                                          r"ingest the normal samples first \(linkscan ingest ... --normal proteome=TABLE\)"):
+        store.open("C", "proteome", tissue="normal")
+    with pytest.raises(InputError, match=r"invalid tissue 'adjacent': use one of 'tumor', 'normal'"):
+        store.open("C", "proteome", tissue="adjacent")
+    store.write("C", "rna", _dataset(rng), tissue="normal")  # a normal without a tumor Dataset
+    assert store.omics("C") == ["proteome"] and store.tissues("C", "rna") == ["normal"]
+    with pytest.raises(InputError, match=r"omics 'rna' of cohort 'C' has no tumor Dataset .*\(tissues there: normal\)"):
+        store.open("C", "rna")
+
+
+@pytest.mark.parametrize("name", ["phenotypes", "Phenotypes", "proteome.normal", "x.NORMAL"])
+def test_check_name__reserved_omics(name):
+    with pytest.raises(InputError, match=rf"invalid omics name '{name}': .*reserved"):
+        check_name(name, "omics")
+    assert check_name(name, "cohort") == name  # only omics names are reserved
+
+
+def test_write__kind(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    calls = _dataset(rng).assign(values=lambda d: (d["values"] > 0).where(d["values"].notnull()))
+    calls.attrs["kind"] = "binary"
+    store.write("C", "mutation", calls)
+    assert store.open("C", "mutation").attrs["kind"] == "binary"
+    store.write("C", "proteome", _dataset(rng))
+    assert store.open("C", "proteome").attrs["kind"] == "continuous"
+    bad = _dataset(rng)
+    bad.attrs["kind"] = "binary"
+    with pytest.raises(InputError, match=r"a binary Dataset holds \d+ value\(s\) other than 0, 1 or NaN \(first: "):
+        store.write("C", "bad", bad)
+    bad.attrs["kind"] = "counts"
+    with pytest.raises(InputError, match=r"attribute kind='counts'; use one of 'continuous', 'binary'"):
+        store.write("C", "bad", bad)
+
+
+def test_open__old_dataset_without_tissue_and_kind(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    store.write("C", "o", _dataset(rng))
+    group = zarr.open_group(store.dataset_path("C", "o"), mode="r+")
+    for key in ("tissue", "kind"):
+        del group.attrs[key]
+    ds = store.open("C", "o")
+    assert (ds.attrs["tissue"], ds.attrs["kind"]) == ("tumor", "continuous")
+
+
+# ------------------------------------------------------------------------ phenotypes
+
+
+def _phenotypes(samples, offset=0.0):
+    n = len(samples)
+    return [
+        Phenotype("Age/years", "CON", samples, values=np.arange(n) + offset),
+        Phenotype("Stage", "ORD", samples, codes=np.arange(n) % 3 - 1, levels=("I", "II")),
+        Phenotype("OS", "SURV", samples, time=np.arange(n) * 10.0, event=np.arange(n) % 2, unit="days"),
+    ]
+
+
+def test_write_phenotypes__round_trip_and_not_an_omics(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    store.write("C", "proteome", _dataset(rng))
+    samples = ["s0", "s1", "s9"]
+    store.write_phenotypes("C", _phenotypes(samples), attrs={"sources": ["x.tsv"]})
+    assert store.omics("C") == ["proteome"] and store.has_phenotypes("C")
+    got = store.phenotypes("C")
+    assert list(got) == ["Age/years", "OS", "Stage"]
+    assert got["Age/years"].variable == "Age_years" and got["Age/years"].values.tolist() == [0.0, 1.0, 2.0]
+    assert got["Stage"].codes.tolist() == [-1, 0, 1] and got["Stage"].codes.dtype == np.int8
+    assert got["OS"].time.tolist() == [0.0, 10.0, 20.0] and got["OS"].event.tolist() == [0, 1, 0]
+    ds = store.open_phenotypes("C")
+    assert ds.attrs["sources"] == ["x.tsv"] and ds.attrs["cohort"] == "C"
+    assert ds["sample"].dtype == object and ds["surv_field"].values.tolist() == ["time", "event"]
+    assert sorted(os.listdir(tmp_path / "C")) == ["phenotypes.zarr", "proteome.zarr"]
+
+
+def test_write_phenotypes__atomic_replace(tmp_path, monkeypatch):
+    store = CohortStore(tmp_path)
+    store.write_phenotypes("C", _phenotypes(["a", "b"]))
+    store.write_phenotypes("C", _phenotypes(["a", "b", "c"], offset=5.0)[:1])
+    assert list(store.phenotypes("C")) == ["Age/years"]
+    assert store.phenotypes("C")["Age/years"].values.tolist() == [5.0, 6.0, 7.0]
+
+    def half_write(ds, path, encoding):
+        real_write(ds, path, encoding)
+        raise OSError("disk full")
+
+    real_write = cohort_store._write_zarr
+    monkeypatch.setattr(cohort_store, "_write_zarr", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        store.write_phenotypes("C", _phenotypes(["x"]))
+    monkeypatch.undo()
+    assert store.phenotypes("C")["Age/years"].values.tolist() == [5.0, 6.0, 7.0]
+    assert sorted(os.listdir(tmp_path / "C")) == ["phenotypes.zarr"]
+
+
+def test_open_phenotypes__missing(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    store.write("C", "proteome", _dataset(rng))
+    assert not store.has_phenotypes("C")
+    with pytest.raises(InputError, match=r"cohort 'C' has no phenotypes in the store .*--clinical TABLE"):
+        store.phenotypes("C")
+    with pytest.raises(InputError, match=r"no phenotypes to store"):
+        store.write_phenotypes("C", [])
+    with pytest.raises(InputError, match=r"phenotype 'Stage' comes twice"):
+        store.write_phenotypes("C", _phenotypes(["a"]) + _phenotypes(["b"])[1:2])
