@@ -5,17 +5,30 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import rankdata
+from scipy.stats import mannwhitneyu, rankdata
 
 from storage.errors import LinkscanError
 from storage.synthetic import (
+    CIS_RHO_RANGE,
+    CLINICAL_TYPES,
     CPTAC_COHORTS,
     DEMO_GENE,
     FILLER_PREFIX,
+    GENE_PAGE_FILES,
+    MIN_NORMALS,
     MODULES,
+    MSI_LABELS,
+    MUTATION_DRIVER,
+    MUTATION_FREQUENCIES,
+    NORMAL_SHARE_RANGE,
+    STAGE_LEVELS,
+    STAGE_UNKNOWN,
+    CohortTables,
     Module,
     make_cohort,
+    make_gene_page_set,
     make_pan_cancer,
+    write_gene_page_tables,
     write_tables,
 )
 
@@ -35,8 +48,12 @@ def _spearman(table: pd.DataFrame, rows: list[str]) -> np.ndarray:
 
 def _spearman_to(table: pd.DataFrame, gene: str) -> pd.Series:
     """Pairwise-complete Spearman of every row with one row: rank both within each overlap."""
-    x = table.to_numpy()
-    y = np.broadcast_to(table.loc[gene].to_numpy(), x.shape)
+    return _rowwise_spearman(table, np.broadcast_to(table.loc[gene].to_numpy(), table.shape))
+
+
+def _rowwise_spearman(table: pd.DataFrame, other: np.ndarray) -> pd.Series:
+    """Pairwise-complete Spearman of each row of table with the same row of other."""
+    x, y = table.to_numpy(), other
     both = ~np.isnan(x) & ~np.isnan(y)
     rx, ry = (rankdata(np.where(both, v, np.nan), axis=1, nan_policy="omit") for v in (x, y))
     rx, ry = (r - np.nanmean(r, axis=1, keepdims=True) for r in (rx, ry))
@@ -321,3 +338,218 @@ def test_module__validated_when_built():
     with pytest.raises(LinkscanError, match="twice"):
         Module("m", ("A", "A"), 0.5)
     assert {len(m.genes) for m in MODULES} <= set(range(10, 31)) and DEMO_GENE in MODULES[0].genes
+
+
+# -- make_gene_page_set --------------------------------------------------------------------
+
+IFN_GENE = "STAT1"  # an interferon module member
+
+
+@pytest.fixture(scope="module")
+def page() -> dict[str, CohortTables]:
+    return make_gene_page_set(n_features=N_FEATURES, seed=0)
+
+
+def _frames(tables: CohortTables) -> dict[str, pd.DataFrame]:
+    return {f: getattr(tables, f) for f in ("proteome", "proteome_normal", "rna", "mutation", "clinical", "survival")}
+
+
+def _stage_index(clinical: pd.DataFrame) -> pd.Series:
+    """0..3 for STAGE_LEVELS; unknown labels and NA are NaN."""
+    return clinical["stage"].map({label: float(i) for i, label in enumerate(STAGE_LEVELS)})
+
+
+def _cox_score_z(x: pd.Series, survival: pd.DataFrame) -> float:
+    """Score test z of a univariate Cox model at beta = 0 (Breslow ties): > 0 when high x dies sooner."""
+    keep = x.notna().to_numpy()
+    x, time, event = x.to_numpy()[keep], survival["OS_days"].to_numpy()[keep], survival["OS_event"].to_numpy()[keep]
+    at_risk = time[None, :] >= time[:, None]  # row i: the risk set at time i
+    n_risk = at_risk.sum(axis=1)
+    mean, mean_sq = at_risk @ x / n_risk, at_risk @ x**2 / n_risk
+    died = event == 1
+    return float(np.sum(x[died] - mean[died]) / np.sqrt(np.sum(mean_sq[died] - mean[died] ** 2)))
+
+
+def _one_decimal(table: pd.DataFrame) -> pd.Series:
+    """Whether each row holds only values with one decimal (the rounded, tied features)."""
+    return ((table * 10).round() == table * 10).sum(axis=1) == table.notna().sum(axis=1)
+
+
+def _two_groups_p(values: pd.Series, group: pd.Series, first: object) -> tuple[float, float]:
+    """(median of group `first` - median of the rest, two-sided rank-sum p)."""
+    a, b = values[group == first].dropna(), values[group.notna() & (group != first)].dropna()
+    return float(a.median() - b.median()), float(mannwhitneyu(a, b).pvalue)
+
+
+def test_make_gene_page_set__same_arguments_same_tables(page):
+    again = make_gene_page_set(n_features=N_FEATURES, seed=0, cohorts=("UCEC", "LUAD"))
+    for name in ("UCEC", "LUAD"):  # also: a cohort does not depend on the others requested
+        for field, frame in _frames(page[name]).items():
+            pd.testing.assert_frame_equal(_frames(again[name])[field], frame, check_exact=True, obj=field)
+    other = make_gene_page_set(n_features=N_FEATURES, seed=1, cohorts=("LUAD",))["LUAD"]
+    for field, frame in _frames(other).items():
+        assert not frame.equals(_frames(page["LUAD"])[field]), field
+
+
+def test_make_gene_page_set__proteome_is_make_pan_cancer(page):
+    pan_tables = make_pan_cancer(n_features=N_FEATURES, seed=0)
+    for name in CPTAC_COHORTS:
+        pd.testing.assert_frame_equal(page[name].proteome, pan_tables[name], check_exact=True)
+    kwargs = {"n_features": 150, "cohorts": ("GBM", "X1"), "samples": (30, 40), "seed": 5, "complete": True}
+    for name, tables in make_gene_page_set(**kwargs).items():
+        pd.testing.assert_frame_equal(tables.proteome, make_pan_cancer(**kwargs)[name], check_exact=True)
+        assert not tables.proteome_normal.isna().any(axis=None)
+
+
+def test_make_gene_page_set__shapes_and_ids(page):
+    every_id = []
+    for name, t in page.items():
+        tumors = t.proteome.columns
+        normals = t.proteome_normal.columns
+        n_tumor, n_normal = len(tumors), len(normals)
+        lo, hi = NORMAL_SHARE_RANGE
+        assert max(MIN_NORMALS, round(lo * n_tumor)) <= n_normal <= round(hi * n_tumor), name
+        assert normals.is_unique and all(re.fullmatch(r"C3[LN]-\d{5}", s) for s in normals)
+        assert [int(s[4:]) for s in normals] == sorted(int(s[4:]) for s in normals)
+        assert {s[4:6] for s in normals} == {tumors[0][4:6]}  # the cohort's block
+        paired = set(normals) & set(tumors)
+        assert 0.4 * n_normal <= len(paired) < n_normal, name  # paired normals, and unpaired ones
+        every_id += list(tumors) + [s for s in normals if s not in paired]
+        assert t.proteome_normal.index.equals(t.proteome.index)
+        assert list(t.rna.index) == list(make_cohort(N_FEATURES, 12, seed=0, complete=True).index)  # all features
+        for frame in (t.rna, t.mutation):
+            assert frame.columns.equals(tumors)
+        for frame in (t.clinical, t.survival):
+            assert frame.index.equals(tumors)
+        assert list(t.mutation.index) == list(MUTATION_FREQUENCIES)
+        assert list(t.clinical.columns) == list(CLINICAL_TYPES) and t.clinical_types == dict(CLINICAL_TYPES)
+        assert t.stage_levels == STAGE_LEVELS
+    assert len(set(every_id)) == len(every_id)  # unpaired normals clash with no tumor of any cohort
+
+
+def test_make_gene_page_set__normal_missingness_like_tumors(page):
+    for name, t in page.items():
+        tumor, normal = t.proteome, t.proteome_normal
+        # The same incomplete features (each misses 5-50 % of the normals) and tied ones.
+        pd.testing.assert_series_equal(normal.isna().any(axis=1), tumor.isna().any(axis=1), obj=name)
+        share = normal.isna().mean(axis=1)
+        assert share.max() <= 0.5 and share[share > 0].min() >= 0.05 - 1e-12
+        tied = _one_decimal(tumor)
+        assert tied.sum() == round(0.03 * len(tied)), name  # one decimal only in the rounded features
+        pd.testing.assert_series_equal(_one_decimal(normal), tied)
+
+
+def test_make_gene_page_set__value_kinds(page):
+    for name, t in page.items():
+        assert not t.rna.isna().any(axis=None) and 0.0 <= t.rna.min(axis=None) and t.rna.max(axis=None) <= 15.0
+        assert t.rna.dtypes.eq(np.float64).all() and t.proteome_normal.dtypes.eq(np.float64).all()
+        frequency = t.mutation.mean(axis=1)
+        assert t.mutation.dtypes.eq(np.int64).all() and set(np.unique(t.mutation)) <= {0, 1}
+        assert 0.15 <= frequency[MUTATION_DRIVER] <= 0.6 and frequency.max() <= 0.6, name
+        survival = t.survival
+        assert survival["OS_days"].min() >= 1 and set(survival["OS_event"]) == {0, 1}
+        assert 0.25 <= survival["OS_event"].mean() <= 0.55, name
+        stage = t.clinical["stage"]
+        assert set(stage.dropna()) <= set(STAGE_LEVELS) | set(STAGE_UNKNOWN)
+        assert stage.isin(STAGE_UNKNOWN).sum() >= 1 and set(STAGE_LEVELS) <= set(stage)
+        assert set(t.clinical["MSI"].dropna()) == set(MSI_LABELS)
+        age = t.clinical["age"].dropna()
+        assert age.between(25, 90).all() and (age == age.round()).all()
+        assert (t.clinical.isna().sum() >= 1).all()  # a few NA in each column
+        assert (t.clinical.isna().mean() <= 0.05).all()
+    events = pd.concat([t.survival["OS_event"] for t in page.values()])
+    assert 0.3 <= events.mean() <= 0.5
+    # Unknown stage labels would sort after the known ones, whose sorted order is the declared one.
+    assert sorted(STAGE_LEVELS) == list(STAGE_LEVELS)
+    assert all(sorted([*STAGE_LEVELS, u])[-1] == u for u in STAGE_UNKNOWN)
+
+
+# -- planted effects (the constants' docstrings give their sizes) ---------------------------
+
+
+def test_make_gene_page_set__proliferation_higher_in_tumors(page):
+    passed = 0
+    for t in page.values():
+        tumor, normal = t.proteome.loc[DEMO_GENE].dropna(), t.proteome_normal.loc[DEMO_GENE].dropna()
+        passed += tumor.median() > normal.median() and mannwhitneyu(tumor, normal).pvalue < 1e-3
+    assert passed >= 8
+    # Nothing else is planted: fillers show no tumor-normal difference.
+    filler_p = []
+    for t in (page["BRCA"], page["OV"]):
+        fillers = t.proteome.index.str.startswith(FILLER_PREFIX)
+        tumor, normal = t.proteome.loc[fillers].to_numpy(), t.proteome_normal.loc[fillers].to_numpy()
+        filler_p.append(mannwhitneyu(tumor, normal, axis=1, nan_policy="omit").pvalue)
+    assert np.mean(np.concatenate(filler_p) < 0.05) < 0.09
+
+
+def test_make_gene_page_set__stage_rises_with_proliferation(page):
+    rho = [t.proteome.loc[DEMO_GENE].corr(_stage_index(t.clinical), method="spearman") for t in page.values()]
+    assert sum(r > 0.2 for r in rho) >= 8
+    null = [t.proteome.loc[DEMO_GENE].corr(t.clinical["age"], method="spearman") for t in page.values()]
+    assert abs(np.mean(null)) < 0.1 and np.mean(rho) > 0.25  # age is a null column
+
+
+def test_make_gene_page_set__driver_mutation_carriers_higher(page):
+    driver = [_two_groups_p(t.proteome.loc[DEMO_GENE], t.mutation.loc[MUTATION_DRIVER], 1) for t in page.values()]
+    assert sum(shift > 0 and p < 0.01 for shift, p in driver) >= 8
+    others = [_two_groups_p(t.proteome.loc[DEMO_GENE], t.mutation.loc["KRAS"], 1)[0] for t in page.values()]
+    assert abs(np.mean(others)) < 0.3
+
+
+def test_make_gene_page_set__msi_goes_with_interferon(page):
+    ifn = [_two_groups_p(t.proteome.loc[IFN_GENE], t.clinical["MSI"], MSI_LABELS[0]) for t in page.values()]
+    assert sum(shift > 0 and p < 0.01 for shift, p in ifn) >= 8
+    prolif = [_two_groups_p(t.proteome.loc[DEMO_GENE], t.clinical["MSI"], MSI_LABELS[0])[1] for t in page.values()]
+    assert sum(p < 0.01 for p in prolif) <= 1
+
+
+def test_make_gene_page_set__hazard_rises_with_proliferation(page):
+    z = [_cox_score_z(t.proteome.loc[DEMO_GENE], t.survival) for t in page.values()]
+    assert sum(v > 2.0 for v in z) >= 8  # two-sided p < 0.05 with HR > 1
+    null = [_cox_score_z(t.clinical["age"], t.survival) for t in page.values()]
+    assert np.mean(np.abs(null)) < 1.2
+
+
+def test_make_gene_page_set__rna_follows_protein_per_gene(page):
+    module = next(m for m in MODULES if DEMO_GENE in m.genes)
+    lo, hi = CIS_RHO_RANGE
+    mates = []
+    for name, t in page.items():
+        rna = t.rna.loc[t.proteome.index]
+        cis = _rowwise_spearman(t.proteome, rna.to_numpy())
+        assert cis[list(module.genes)].median() > 0.3 and (cis[list(module.genes)] > 0.2).mean() > 0.8, name
+        assert lo < cis.median() < hi, name
+        mates.append(rna.loc[list(module.genes)].T.corr(method="spearman").loc[DEMO_GENE].drop(DEMO_GENE).median())
+    # RNA carries the modules, weakly: mates correlate about rho_i rho_j lambda_i lambda_j, ~0.2.
+    assert 0.1 < np.median(mates) < 0.3
+
+
+# -- write_gene_page_tables ----------------------------------------------------------------
+
+
+def test_write_gene_page_tables__round_trip(tmp_path):
+    tables = make_gene_page_set(n_features=150, cohorts=("BRCA", "OV"), samples=(40, 50))
+    paths = write_gene_page_tables(tables, tmp_path / "out")
+    assert list(paths) == ["BRCA", "OV"]
+    for name, files in paths.items():
+        assert files == {f: tmp_path / "out" / name / file for f, file in GENE_PAGE_FILES.items()}
+        for field, frame in _frames(tables[name]).items():
+            back = pd.read_csv(files[field], sep="\t", index_col=0)
+            pd.testing.assert_frame_equal(back.rename_axis(None), frame, check_exact=True, obj=field)
+        types = pd.read_csv(files["clinical_types"], sep="\t", index_col=0)
+        assert types.index.name == "variable" and types["type"].to_dict() == tables[name].clinical_types
+        text = {f: files[f].read_text().splitlines()[0].split("\t")[0] for f in ("mutation", "clinical", "survival")}
+        assert text == {"mutation": "attrib_name", "clinical": "sample_id", "survival": "sample_id"}
+        assert set(files["mutation"].read_text().split("\n")[1].split("\t")[1:]) <= {"0", "1"}
+    assert "\tNA" in paths["BRCA"]["clinical"].read_text()
+    with pytest.raises(LinkscanError, match="cannot be file names"):
+        write_gene_page_tables({"a/b": tables["BRCA"]}, tmp_path)
+
+
+def test_cohort_tables__validated_when_built(page):
+    t = page["OV"]
+    fields = {f: getattr(t, f) for f in CohortTables.__dataclass_fields__}
+    with pytest.raises(LinkscanError, match="survival: rows must be the proteome's tumor samples"):
+        CohortTables(**{**fields, "survival": t.survival.iloc[::-1]})
+    with pytest.raises(LinkscanError, match="clinical_types must give a type"):
+        CohortTables(**{**fields, "clinical_types": {"stage": "ORD"}})
