@@ -14,14 +14,74 @@ from storage.errors import LinkscanError
 
 
 def _ingest(args) -> None:
-    from storage.ingest import ingest
+    from storage.ingest import ingest, ingest_phenotypes, ingest_tissues
 
     gene_maps = dict(_pair(item, "--gene-map") for item in args.gene_map or [])
-    for item in args.tables:
-        omics, table = _pair(item, "TABLE")
-        summary = ingest(args.store, args.cohort, omics, table, gene_map=gene_maps.get(omics),
-                         min_samples=args.min_samples)
-        print(summary)
+    tables = [_pair(item, "TABLE") for item in args.tables]
+    normals = [_pair(item, "--normal") for item in args.normal or []]
+    for what, pairs in (("OMICS=TABLE", tables), ("--normal", normals)):
+        names = [omics for omics, _ in pairs]
+        for omics in names:
+            if names.count(omics) > 1:
+                raise LinkscanError(f"{what}: omics {omics!r} is given twice; give one table per omics and tissue")
+    phenotype_options = {
+        "--types": args.types, "--type": args.type, "--levels": args.levels, "--unknown": args.unknown,
+        "--endpoint": args.endpoint, "--replace-phenotypes": args.replace_phenotypes,
+    }
+    if not (tables or normals or args.clinical or args.survival):
+        raise LinkscanError("nothing to ingest: give OMICS=TABLE, --normal OMICS=TABLE, --clinical TABLE or --survival TABLE")
+    if bool(args.samples) != bool(args.tissue_column):
+        raise LinkscanError("--samples and --tissue-column go together: the sample table and its column giving each "
+                            "sample's tissue, e.g. --samples samples.tsv --tissue-column tissue_type")
+    if (args.tissue_value or args.participant_column) and not args.samples:
+        raise LinkscanError("--tissue-value and --participant-column need --samples TABLE --tissue-column COL")
+    if args.samples and not tables:
+        raise LinkscanError("--samples splits OMICS=TABLE tables into tumor and normal; give at least one")
+    if args.samples and normals:
+        both = sorted({o for o, _ in tables} & {o for o, _ in normals})
+        if both:
+            raise LinkscanError(f"omics {both[0]!r} gets normal samples from --samples and from --normal; use one of them")
+    used = [k for k, v in phenotype_options.items() if v]
+    if used and not (args.clinical or args.survival):
+        raise LinkscanError(f"{', '.join(used)} describe(s) phenotype tables; give --clinical TABLE and/or --survival TABLE")
+    unknown_binary = sorted(set(args.binary or []) - {o for o, _ in tables + normals})
+    if unknown_binary:
+        raise LinkscanError(f"--binary {unknown_binary[0]}: no table of that omics is given (OMICS=TABLE or --normal)")
+    tissue_values = dict(_assign(item, "--tissue-value", "Metastasis=exclude") for item in args.tissue_value or [])
+    types = dict(_assign(item, "--type", "Stage=ORD") for item in args.type or [])
+    levels = dict(_assign(item, "--levels", "Stage=Stage I,Stage II,Stage III") for item in args.levels or [])
+    unknown: dict[str, str] = {}
+    for item in args.unknown or []:
+        name, labels = _assign(item, "--unknown", "Stage=pTX,pNX")
+        unknown[name] = f"{unknown[name]},{labels}" if name in unknown else labels
+    endpoints = {}
+    for item in args.endpoint or []:
+        name, columns = _assign(item, "--endpoint", "OS=overall_survival,overall_free_status")
+        parts = [c.strip() for c in columns.split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise LinkscanError(f"--endpoint {item!r}: write NAME=TIME_COLUMN,EVENT_COLUMN, e.g. OS=os_days,os_event")
+        endpoints[name] = tuple(parts)
+
+    binary = set(args.binary or [])
+    for omics, table in tables:
+        kind = "binary" if omics in binary else None
+        if args.samples:
+            for summary in ingest_tissues(args.store, args.cohort, omics, table, args.samples, args.tissue_column,
+                                          tissue_values=tissue_values, participant_column=args.participant_column,
+                                          gene_map=gene_maps.get(omics), min_samples=args.min_samples, kind=kind):
+                print(summary)
+        else:
+            print(ingest(args.store, args.cohort, omics, table, gene_map=gene_maps.get(omics),
+                         min_samples=args.min_samples, kind=kind))
+    for omics, table in normals:
+        print(ingest(args.store, args.cohort, omics, table, gene_map=gene_maps.get(omics),
+                     min_samples=args.min_samples, tissue="normal", kind="binary" if omics in binary else None))
+    if args.clinical or args.survival:
+        for summary in ingest_phenotypes(args.store, args.cohort, clinical=args.clinical or [],
+                                         survival=args.survival or [], types=types, types_file=args.types,
+                                         levels=levels, unknown=unknown, endpoints=endpoints or None,
+                                         replace=args.replace_phenotypes):
+            print(summary)
 
 
 def _pair(item: str, what: str) -> tuple[str, str]:
@@ -29,6 +89,30 @@ def _pair(item: str, what: str) -> tuple[str, str]:
     if not sep or not omics or not path:
         raise LinkscanError(f"{what} {item!r}: write OMICS=PATH, e.g. proteome=COAD_proteome.cct")
     return omics, path
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """A subcommand parser that takes positionals between options (``ingest S C a=x
+    --normal a=y b=z``), which argparse's default parsing refuses."""
+
+    _inner = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
+def _assign(item: str, option: str, example: str) -> tuple[str, str]:
+    """NAME=VALUE of an option (the name ends at the first '=')."""
+    name, sep, value = item.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise LinkscanError(f"{option} {item!r}: write NAME=VALUE, e.g. {option} '{example}'")
+    return name.strip(), value.strip()
 
 
 def _submit(args) -> None:
@@ -110,14 +194,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tile-size", type=int, default=500, help="features per block (default: %(default)s)")
     p.set_defaults(func=_demo)
 
-    p = sub.add_parser("ingest", help="add a cohort's tables to a cohort store")
+    p = sub.add_parser(
+        "ingest", help="add a cohort's tables to a cohort store",
+        description="Add a cohort's omics (tumor and normal), mutation, clinical and survival tables to a cohort "
+                    "store. Each table is written atomically, in the order omics, normals, phenotypes, and one "
+                    "summary line is printed per table written.")
+    p.__class__ = _IntermixedParser
     p.add_argument("store", help="cohort store directory (created if missing)")
     p.add_argument("cohort", help="cohort name, e.g. COAD")
-    p.add_argument("tables", nargs="+", metavar="OMICS=TABLE",
-                   help="e.g. proteome=COAD_proteome.cct (.cct/.tsv/.csv, .gz, .parquet)")
+    p.add_argument("tables", nargs="*", metavar="OMICS=TABLE",
+                   help="tumor samples (or tumor and normal with --samples), e.g. proteome=COAD_proteome.cct "
+                        "(.cct/.cbt/.tsv/.csv, .gz, .parquet); a .cbt table is binary (0/1)")
+    p.add_argument("--normal", action="append", metavar="OMICS=TABLE",
+                   help="normal samples of an omics, stored beside its tumor Dataset")
+    p.add_argument("--samples", metavar="TABLE",
+                   help="sample table (first column: the sample ids of OMICS=TABLE) that splits each table into "
+                        "tumor and normal")
+    p.add_argument("--tissue-column", metavar="COL", help="column of --samples giving each sample's tissue")
+    p.add_argument("--tissue-value", action="append", metavar="VALUE=TISSUE",
+                   help="read a tissue value as tumor, normal or exclude (built in: Tumor -> tumor, any value "
+                        "with the word normal -> normal)")
+    p.add_argument("--participant-column", metavar="COL",
+                   help="column of --samples with the ids to store the samples under (e.g. participant_id)")
+    p.add_argument("--binary", action="append", metavar="OMICS",
+                   help="that omics holds 0/1 calls (mutations) in a .tsv/.csv table")
     p.add_argument("--gene-map", action="append", metavar="OMICS=TSV",
                    help="two-column TSV feature -> gene symbol for that omics")
-    p.add_argument("--min-samples", type=int, default=10, help="refuse smaller cohorts (default: %(default)s)")
+    p.add_argument("--min-samples", type=int, default=10,
+                   help="refuse omics Datasets with fewer samples (default: %(default)s)")
+    p.add_argument("--clinical", action="append", metavar="TABLE",
+                   help="clinical table: LinkedOmics .tsi (type row CON/BIN/ORD/CAT) or a TSV/CSV, one row per sample")
+    p.add_argument("--types", action="append", metavar="TSV",
+                   help="column types: first column the column name, then type (CON/BIN/ORD/CAT/SKIP); optional "
+                        "'levels' and 'unknown' columns")
+    p.add_argument("--type", action="append", metavar="NAME=TYPE", help="one column's type, e.g. Stage=ORD")
+    p.add_argument("--levels", action="append", metavar="NAME=L1,L2,...",
+                   help="a column's labels in order, e.g. 'Stage=Stage I,Stage II,Stage III,Stage IV'")
+    p.add_argument("--unknown", action="append", metavar="NAME=L1,L2",
+                   help="labels that mean missing in a column ('*' = every column), e.g. 'Stage=pTX,pNX'")
+    p.add_argument("--survival", action="append", metavar="TABLE",
+                   help="survival table: <ENDPOINT>_days and <ENDPOINT>_event columns (OS_days, OS_event, ...)")
+    p.add_argument("--endpoint", action="append", metavar="NAME=TIME,EVENT",
+                   help="survival endpoint from named columns, e.g. OS=overall_survival,overall_free_status")
+    p.add_argument("--replace-phenotypes", action="store_true",
+                   help="drop the phenotypes stored before (default: merge, same names replaced)")
     p.set_defaults(func=_ingest)
 
     p = sub.add_parser("submit", help="run or resume the scan of a job file")

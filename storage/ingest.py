@@ -493,7 +493,8 @@ class PhenotypeSummary:
         if self.role == "survival":
             got = "; ".join(f"{e}: {n} samples, {k} events" for e, n, k in self.events)
             what = f"{len(self.events)} survival endpoint(s) ({got})"
-            rest = f"; columns not used: {', '.join(self.left_out)}" if self.left_out else ""
+            shown = ", ".join(self.left_out[:5]) + (", ..." if len(self.left_out) > 5 else "")
+            rest = f"; {len(self.left_out)} column(s) not used ({shown})" if self.left_out else ""
         else:
             counts = {}
             for _, t in self.phenotypes:

@@ -79,6 +79,111 @@ def test_ingest__prints_a_summary_and_rejects_bad_arguments(tmp_path, capsys):
     assert "ov.tsv" in capsys.readouterr().err
 
 
+def _cli_tables(tmp_path):
+    tumor = synthetic.make_cohort(30, 20, seed=1, cohort="OV")
+    tumor.to_csv(tmp_path / "tumor.tsv", sep="\t", na_rep="NA")
+    normal = synthetic.make_cohort(30, 12, seed=2, cohort="OV")
+    normal.columns = tumor.columns[:12]  # the same ids as tumors, as in CPTAC UCEC
+    normal.to_csv(tmp_path / "normal.tsv", sep="\t", na_rep="NA")
+    mutations = pd.DataFrame((np.arange(40).reshape(2, 20) % 3 == 0).astype(int), index=["TP53", "KRAS"],
+                             columns=tumor.columns)
+    mutations.to_csv(tmp_path / "OV.cbt", sep="\t")
+    stages = ["Stage I", "Stage II", "pTX", "Stage IV"]
+    rows = ["sample\tStage\tAge/years\tSubtype"] + [
+        f"{s}\t{stages[k % 4]}\t{50 + k}\t{'AB'[k % 2]}" for k, s in enumerate(tumor.columns)]
+    (tmp_path / "clinical.tsv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "types.tsv").write_text("variable\ttype\nStage\tORD\nSubtype\tCAT\n")
+    rows = ["patient\tOS_days\tOS_event"] + [f"{s}\t{100 + k}\t{k % 2}" for k, s in enumerate(tumor.columns)]
+    (tmp_path / "survival.tsv").write_text("\n".join(rows) + "\n")
+    return tumor
+
+
+def test_ingest__every_table_kind_one_line_each(tmp_path, capsys):
+    tumor = _cli_tables(tmp_path)
+    store = str(tmp_path / "store")
+    code = main([
+        "ingest", store, "OV", f"proteome={tmp_path / 'tumor.tsv'}", "--normal", f"proteome={tmp_path / 'normal.tsv'}",
+        f"mutation={tmp_path / 'OV.cbt'}",  # positionals may follow options
+        "--clinical", str(tmp_path / "clinical.tsv"), "--types", str(tmp_path / "types.tsv"), "--type", "Age/years=CON",
+        "--levels", "Stage=Stage I,Stage II,Stage III,Stage IV", "--unknown", "Stage=pTX",
+        "--survival", str(tmp_path / "survival.tsv"),
+    ])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    lines = out.out.splitlines()
+    assert len(lines) == 5
+    assert lines[0].startswith("OV/proteome: 30 features x 20 samples")
+    assert lines[1].startswith("OV/mutation [binary]: 2 features x 20 samples")
+    assert lines[2].startswith("OV/proteome (normal): 30 features x 12 samples")
+    assert lines[3].startswith("OV/phenotypes <- clinical.tsv: 3 phenotype(s) (1 ORD, 1 CON, 1 CAT) for 20 samples")
+    assert lines[4].startswith("OV/phenotypes <- survival.tsv: 1 survival endpoint(s) (OS: 20 samples, 10 events)")
+
+    from storage.cohort_store import CohortStore
+
+    cohort = CohortStore(store)
+    assert cohort.omics("OV") == ["mutation", "proteome"] and cohort.tissues("OV", "proteome") == ["tumor", "normal"]
+    phen = cohort.phenotypes("OV")
+    assert list(phen) == ["Age/years", "OS", "Stage", "Subtype"]
+    assert phen["Stage"].levels == ("Stage I", "Stage II", "Stage III", "Stage IV")
+    assert phen["Stage"].codes.tolist()[:4] == [0, 1, -1, 3] and phen["Age/years"].samples.tolist() == tumor.columns.tolist()
+
+
+def test_ingest__tissue_split_from_a_sample_table(tmp_path, capsys):
+    table = synthetic.make_cohort(30, 24, seed=3, cohort="UCEC")
+    table.to_csv(tmp_path / "both.tsv", sep="\t", na_rep="NA")
+    tissues = ["Tumor"] * 12 + ["Adjacent_normal"] * 11 + ["Myometrium_normal"]
+    rows = ["sample_id\tparticipant_id\ttissue_type"] + [
+        f"{s}\tP{k if k < 12 else (k - 12) % 11}\t{t}" for k, (s, t) in enumerate(zip(table.columns, tissues))]
+    (tmp_path / "samples.tsv").write_text("\n".join(rows) + "\n")
+    args = ["ingest", str(tmp_path / "store"), "UCEC", f"proteome={tmp_path / 'both.tsv'}",
+            "--samples", str(tmp_path / "samples.tsv"), "--tissue-column", "tissue_type",
+            "--participant-column", "participant_id"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"samples {table.columns[12]!r} and {table.columns[23]!r} are both normal samples of participant 'P0'" in err
+    assert main(args + ["--tissue-value", "Myometrium_normal=exclude"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["UCEC/proteome", "UCEC/proteome (normal)"]
+    assert "x 12 samples" in lines[0] and "x 11 samples" in lines[1]
+
+    from storage.cohort_store import CohortStore
+
+    normal = CohortStore(tmp_path / "store").open("UCEC", "proteome", tissue="normal")
+    assert normal["sample"].values.tolist() == [f"P{k}" for k in range(11)]  # P0..P10 also name tumors
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "nothing to ingest"),
+        (["--samples", "s.tsv", "p=t.tsv"], "--samples and --tissue-column go together"),
+        (["--tissue-value", "X=tumor", "p=t.tsv"], "--tissue-value and --participant-column need --samples"),
+        (["--samples", "s.tsv", "--tissue-column", "t", "--normal", "p=n.tsv"], "--samples splits OMICS=TABLE tables"),
+        (["--type", "Stage=ORD", "p=t.tsv"], "--type describe(s) phenotype tables; give --clinical"),
+        (["--binary", "rna", "p=t.tsv"], "--binary rna: no table of that omics is given"),
+        (["p=t.tsv", "p=u.tsv"], "omics 'p' is given twice"),
+        (["--clinical", "c.tsv", "--levels", "Stage"], "--levels 'Stage': write NAME=VALUE"),
+        (["--survival", "s.tsv", "--endpoint", "OS=time"], "--endpoint 'OS=time': write NAME=TIME_COLUMN,EVENT_COLUMN"),
+        (["phenotypes=t.tsv"], "invalid omics name 'phenotypes'"),
+    ],
+)
+def test_ingest__bad_option_combinations(tmp_path, capsys, args, message):
+    assert main(["ingest", str(tmp_path / "store"), "OV", *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()
+
+
+def test_ingest__phenotype_errors_are_messages(tmp_path, capsys):
+    _cli_tables(tmp_path)
+    store = str(tmp_path / "store")
+    assert main(["ingest", store, "OV", "--clinical", str(tmp_path / "clinical.tsv"), "--type", "Stage=ORD",
+                 "--levels", "Stage=Stage I,Stage II"]) == 2
+    err = capsys.readouterr().err
+    assert "label 'pTX' is not among the levels declared for 'Stage'" in err and "--unknown 'Stage=pTX'" in err
+    assert main(["ingest", store, "OV", "--clinical", str(tmp_path / "clinical.tsv"), "--type", "stage=ORD"]) == 2
+    assert "did you mean 'Stage'?" in capsys.readouterr().err
+
+
 def test_submit__bad_job_file_is_a_message(tmp_path, capsys):
     job = tmp_path / "job.toml"
     job.write_text('store = "s"\nresults = "r"\nomics = "proteome"\n[scan]\ntilesize = 3\n')

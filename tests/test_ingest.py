@@ -379,7 +379,7 @@ def test_ingest_phenotypes__survival_and_merge(tmp_path):
     (summary,) = ingest_phenotypes(store.root, "OV", survival=surv)
     assert summary.events == (("OS", 2, 1),) and summary.left_out == ("figo",)
     assert str(summary).startswith("OV/phenotypes <- survival.tsv: 1 survival endpoint(s) (OS: 2 samples, 1 events) for "
-                                   "2 samples; columns not used: figo -> ")
+                                   "2 samples; 1 column(s) not used (figo) -> ")
     assert str(summary).endswith("(now 2 phenotypes x 5 samples)")
     got = store.phenotypes("OV")
     assert list(got) == ["OS", "PAM50"]
