@@ -4,6 +4,11 @@ One registry, checked whenever a Dataset enters or leaves the cohort store, so t
 misnamed dimension or a float64 id column fails at the door with a message instead of
 deep inside a scan. Add a variable here before writing it to a store.
 
+This registry covers the omics Datasets (tumor and normal alike; their tissue and kind
+are attributes, not variables). A cohort's phenotype Dataset has one variable per
+phenotype, named after its column, so it cannot be a fixed registry: its layout and its
+check are in :mod:`storage.phenotypes` (``validate_dataset``).
+
 Examples
 --------
 >>> import numpy as np, xarray as xr
