@@ -1,11 +1,22 @@
-"""Planning a scan: the feature universe, the tiles, and what each tile task needs.
+"""Planning a scan: the universe of entities, the tiles, and what each tile task needs.
 
-A scan of one omics across cohorts runs over the sorted union of the cohorts' feature
-ids (the *universe*; a feature's code is its position in it). Blocks are consecutive runs
-of ``tile_size`` codes, and a tile is a pair of blocks: a self-scan plans ``i <= j``
-only. Because every cohort stores its features sorted (storage.cohort_store), a block
-of the universe is a contiguous row range in every cohort, so a tile task reads one
-slice per cohort and block.
+Every entity a scan can report on, the features of its omics and, for scans against
+something else, the partner side, gets a code: its position in the scan's *universe*.
+The query side's features come first, sorted by id, then the partner side (a second
+omics, the tumor-vs-normal contrast, phenotypes). Result rows hold codes; the universe
+is the id table beside the shards. Because every cohort stores its features sorted
+(storage.cohort_store), a block of ``tile_size`` consecutive codes of one omics is a
+contiguous row range in every cohort, so a tile task reads one slice per cohort.
+
+Kinds and their tiles:
+
+``trans`` (one omics)
+    all pairs of its features; blocks ``i <= j`` (the diagonal block scans itself).
+``trans`` (two omics, ``omics_y``)
+    the full rectangle, blocks ``(i, j)`` of the first and second omics.
+``cis`` (two omics)
+    each feature of the first omics against the features of the second with the same
+    gene symbol (the datasets' ``gene`` coordinates); blocks of the first omics.
 """
 
 from __future__ import annotations
@@ -21,11 +32,12 @@ from storage.errors import JobError
 from storage.results import SCHEMA_VERSION, ResultStore, shard_size_for
 
 P_MODES = ("t", "r")
+KINDS = ("trans", "cis")
 
 
 @dataclass(frozen=True)
 class ScanSpec:
-    """Everything that defines a trans scan's numbers (the job file's scan part).
+    """Everything that defines a scan's numbers (the job file's scan part).
 
     Parameters
     ----------
@@ -34,9 +46,14 @@ class ScanSpec:
     results
         Root of the result store (Parquet).
     omics
-        The omics to scan against itself.
+        The omics whose features are scanned (the query side).
+    kind
+        ``"trans"`` or ``"cis"`` (see the module docstring).
+    omics_y
+        The partner omics of a two-omics scan; empty for a trans scan of ``omics``
+        against itself. Required by ``cis``.
     cohorts
-        Cohorts to include; empty means every cohort of the store that has ``omics``.
+        Cohorts to include; empty means every cohort of the store that has the omics.
     min_n
         Minimum overlapping samples for a Spearman result (STATS.md: 10).
     p_mode
@@ -50,6 +67,8 @@ class ScanSpec:
     store: str
     results: str
     omics: str
+    kind: str = "trans"
+    omics_y: str = ""
     cohorts: tuple[str, ...] = ()
     min_n: int = 10
     p_mode: str = "t"
@@ -57,8 +76,15 @@ class ScanSpec:
     tile_size: int = 500
 
     def __post_init__(self):
+        if self.kind not in KINDS:
+            raise JobError(f"kind = {self.kind!r}: use one of {', '.join(KINDS)}")
         if self.p_mode not in P_MODES:
             raise JobError(f"p_mode = {self.p_mode!r}: use one of {', '.join(P_MODES)}")
+        if self.kind == "cis" and not self.omics_y:
+            raise JobError("kind = 'cis' needs omics_y, the omics to match each feature's gene in")
+        if self.omics_y == self.omics:
+            raise JobError(f"omics_y = {self.omics_y!r} is omics itself; leave omics_y empty "
+                           "for a scan of one omics against itself")
         for name, low in (("min_n", 3), ("min_cohorts", 1), ("tile_size", 2)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -66,25 +92,41 @@ class ScanSpec:
 
 
 @dataclass(frozen=True)
+class Side:
+    """One omics of a scan: its codes in the universe and where each cohort keeps them."""
+
+    omics: str
+    offset: int  # code of its first feature
+    n: int
+    local_index: tuple[np.ndarray, ...] = field(repr=False)  # per cohort: feature -> row, -1
+    tokens: tuple[str, ...] = ()  # per cohort: identity of the ingested data (cache key)
+
+    def block(self, b: int, tile_size: int) -> np.ndarray:
+        """Positions (within this side) of block ``b``."""
+        return np.arange(b * tile_size, min((b + 1) * tile_size, self.n))
+
+    def n_blocks(self, tile_size: int) -> int:
+        return -(-self.n // tile_size)
+
+
+@dataclass(frozen=True)
 class ScanContext:
     """What every tile task needs, sent once to each worker (``client.scatter``)."""
 
     store: str
-    omics: str
+    kind: str
     cohorts: tuple[str, ...]
-    tokens: tuple[str, ...]  # per cohort: identity of the ingested data (cache key)
-    local_index: tuple[np.ndarray, ...] = field(repr=False)  # per cohort: code -> row, -1
-    n_features: int
-    tile_size: int
-    shard_size: int
-    min_n: int
-    p_mode: str
-    min_cohorts: int
-    results: ResultStore
-
-    def block(self, b: int) -> np.ndarray:
-        """Codes of block ``b``."""
-        return np.arange(b * self.tile_size, min((b + 1) * self.tile_size, self.n_features))
+    x: Side
+    y: Side | None  # None: x against itself
+    samples: tuple[tuple[np.ndarray, np.ndarray], ...] | None = field(repr=False)
+    # per cohort, for two omics: columns of x and of y holding the shared samples
+    cis_pairs: np.ndarray | None = field(repr=False)  # (P, 2) positions (x, y), by x
+    tile_size: int = 500
+    shard_size: int = 64
+    min_n: int = 10
+    p_mode: str = "t"
+    min_cohorts: int = 1
+    results: ResultStore | None = None
 
 
 @dataclass(frozen=True)
@@ -103,54 +145,46 @@ class Plan:
     spec: ScanSpec
     context: ScanContext
     tiles: tuple[Tile, ...]
-    features: pd.DataFrame  # code, feature, gene
+    features: pd.DataFrame  # the universe: code, feature, gene, omics
     manifest: dict
 
     def pairs(self, tile: Tile) -> int:
-        """Cohort-pair tests a tile runs (upper triangle of a diagonal tile)."""
-        ni = len(self.context.block(tile.i))
-        nj = len(self.context.block(tile.j))
-        return ni * (ni - 1) // 2 if tile.i == tile.j else ni * nj
+        """Cohort-pair tests a tile runs."""
+        ctx = self.context
+        ni = len(ctx.x.block(tile.i, ctx.tile_size))
+        if ctx.kind == "cis":
+            first, last = ctx.x.block(tile.i, ctx.tile_size)[[0, -1]]
+            pairs = ctx.cis_pairs[:, 0]
+            count = np.searchsorted(pairs, last, "right") - np.searchsorted(pairs, first)
+        elif ctx.y is None:
+            nj = len(ctx.x.block(tile.j, ctx.tile_size))
+            count = ni * (ni - 1) // 2 if tile.i == tile.j else ni * nj
+        else:
+            count = ni * len(ctx.y.block(tile.j, ctx.tile_size))
+        return int(count) * len(ctx.cohorts)
 
 
-def plan_tiles(n_features: int, tile_size: int) -> list[Tile]:
-    """Tiles of a self-scan: every block pair ``i <= j``, row by row."""
-    n_blocks = -(-n_features // tile_size)
-    return [Tile(i, j) for i in range(n_blocks) for j in range(i, n_blocks)]
+def plan_tiles(n_x: int, tile_size: int, n_y: int | None = None, *, one_d: bool = False) -> list[Tile]:
+    """Tiles of a scan: ``i <= j`` for one omics against itself, the rectangle for two
+    (``n_y``), one tile per block of the first omics for ``one_d`` kinds."""
+    bx = -(-n_x // tile_size)
+    if one_d:
+        return [Tile(i, 0) for i in range(bx)]
+    if n_y is None:
+        return [Tile(i, j) for i in range(bx) for j in range(i, bx)]
+    return [Tile(i, j) for i in range(bx) for j in range(-(-n_y // tile_size))]
 
 
-def make_plan(spec: ScanSpec) -> Plan:
-    """Read the cohort store's feature tables and lay out the scan."""
-    from storage.cohort_store import CohortStore
-
-    store = CohortStore(spec.store)
-    available = [c for c in store.cohorts() if spec.omics in store.omics(c)]
-    if spec.cohorts:
-        missing = [c for c in spec.cohorts if c not in available]
-        if missing:
-            raise JobError(
-                f"cohorts {', '.join(missing)} have no {spec.omics!r} data in the store "
-                f"{spec.store} (it has {spec.omics!r} for: {', '.join(available) or 'none'}); "
-                "ingest them first or remove them from `cohorts`"
-            )
-        cohorts = tuple(spec.cohorts)
-    else:
-        cohorts = tuple(available)
-    if not cohorts:
-        raise JobError(
-            f"no cohort in the store {spec.store} has omics {spec.omics!r}; "
-            "ingest a table with `linkscan ingest` first"
-        )
-    frames = {}
-    tokens = []
+def _side(store, cohorts, omics: str, offset: int) -> tuple[Side, pd.DataFrame, list]:
+    """The sorted union of ``omics``'s features over ``cohorts``."""
+    frames, tokens, datasets = {}, [], []
     for cohort in cohorts:
-        ds = store.open(cohort, spec.omics)
+        ds = store.open(cohort, omics)
+        datasets.append(ds)
         frames[cohort] = pd.DataFrame(
             {"feature": ds["feature"].to_numpy().astype(str), "gene": ds["gene"].to_numpy().astype(str)}
         )
-        tokens.append(
-            f"{ds.attrs.get('ingested_at', '')}:{ds.sizes['feature']}x{ds.sizes['sample']}"
-        )
+        tokens.append(f"{ds.attrs.get('ingested_at', '')}:{ds.sizes['feature']}x{ds.sizes['sample']}")
     universe = (
         pd.concat(frames.values(), ignore_index=True)
         .drop_duplicates("feature", keep="first")
@@ -162,37 +196,100 @@ def make_plan(spec: ScanSpec) -> Plan:
         index = np.full(len(ids), -1, dtype=np.int64)
         index[np.searchsorted(ids, frames[cohort]["feature"].to_numpy())] = np.arange(len(frames[cohort]))
         local_index.append(index)
-    features = pd.DataFrame(
-        {"code": np.arange(len(ids), dtype=np.int32), "feature": ids, "gene": universe["gene"].to_numpy()}
-    )
-    shard_size = shard_size_for(len(ids))
+    side = Side(omics=omics, offset=offset, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens))
+    table = pd.DataFrame({"feature": ids, "gene": universe["gene"].to_numpy(), "omics": omics})
+    return side, table, datasets
+
+
+def _cohorts_with(store, spec: ScanSpec) -> tuple[str, ...]:
+    needed = [spec.omics] + ([spec.omics_y] if spec.omics_y else [])
+    available = [c for c in store.cohorts() if all(o in store.omics(c) for o in needed)]
+    what = " and ".join(repr(o) for o in needed)
+    if spec.cohorts:
+        missing = [c for c in spec.cohorts if c not in available]
+        if missing:
+            raise JobError(
+                f"cohorts {', '.join(missing)} have no {what} data in the store {spec.store} "
+                f"(it has {what} for: {', '.join(available) or 'none'}); "
+                "ingest them first or remove them from `cohorts`"
+            )
+        return tuple(spec.cohorts)
+    if not available:
+        raise JobError(f"no cohort in the store {spec.store} has omics {what}; "
+                       "ingest a table with `linkscan ingest` first")
+    return tuple(available)
+
+
+def make_plan(spec: ScanSpec) -> Plan:
+    """Read the cohort store's feature tables and lay out the scan."""
+    from storage.cohort_store import CohortStore
+
+    store = CohortStore(spec.store)
+    cohorts = _cohorts_with(store, spec)
+    x, x_table, x_sets = _side(store, cohorts, spec.omics, 0)
+    tables = [x_table]
+    y = samples = cis_pairs = None
+    if spec.omics_y:
+        y, y_table, y_sets = _side(store, cohorts, spec.omics_y, x.n)
+        tables.append(y_table)
+        samples = tuple(_shared_samples(c, dx, dy) for c, dx, dy in zip(cohorts, x_sets, y_sets))
+    if spec.kind == "cis":
+        cis_pairs = _gene_pairs(x_table, y_table)
+        if len(cis_pairs) == 0:
+            raise JobError(f"no gene of {spec.omics!r} is also a gene of {spec.omics_y!r}; a cis scan "
+                           "matches features by their gene (give --gene-map at ingest)")
+    features = pd.concat(tables, ignore_index=True)
+    features.insert(0, "code", np.arange(len(features), dtype=np.int32))
+    shard_size = shard_size_for(len(features))
     scan = {
-        "kind": "trans",
+        "kind": spec.kind,
         "store": str(spec.store),
         "omics": spec.omics,
+        "omics_y": spec.omics_y,
         "cohorts": list(cohorts),
-        "inputs": tokens,
+        "inputs": list(x.tokens) + (list(y.tokens) if y else []),
         "min_n": spec.min_n,
         "p_mode": spec.p_mode,
         "min_cohorts": spec.min_cohorts,
         "tile_size": spec.tile_size,
     }
     fingerprint = hashlib.sha256(json.dumps(scan, sort_keys=True).encode()).hexdigest()
-    tiles = tuple(plan_tiles(len(ids), spec.tile_size))
+    tiles = tuple(plan_tiles(x.n, spec.tile_size, y.n if y and spec.kind == "trans" else None,
+                             one_d=spec.kind == "cis"))
     context = ScanContext(
-        store=str(spec.store), omics=spec.omics, cohorts=cohorts, tokens=tuple(tokens),
-        local_index=tuple(local_index), n_features=len(ids), tile_size=spec.tile_size,
-        shard_size=shard_size, min_n=spec.min_n, p_mode=spec.p_mode,
-        min_cohorts=spec.min_cohorts, results=ResultStore(str(spec.results)),
+        store=str(spec.store), kind=spec.kind, cohorts=cohorts, x=x, y=y, samples=samples,
+        cis_pairs=cis_pairs, tile_size=spec.tile_size, shard_size=shard_size, min_n=spec.min_n,
+        p_mode=spec.p_mode, min_cohorts=spec.min_cohorts, results=ResultStore(str(spec.results)),
     )
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "fingerprint": fingerprint,
+        "kind": spec.kind,
         "scan": scan,
         "cohorts": list(cohorts),
-        "n_features": len(ids),
+        "n_features": len(features),
         "n_tiles": len(tiles),
-        "n_shards": -(-len(ids) // shard_size),
+        "n_shards": -(-len(features) // shard_size),
         "shard_size": shard_size,
     }
     return Plan(spec=spec, context=context, tiles=tiles, features=features, manifest=manifest)
+
+
+def _shared_samples(cohort: str, dx, dy) -> tuple[np.ndarray, np.ndarray]:
+    """Columns of two omics' Datasets that hold the same sample ids, in x's order."""
+    sx = dx["sample"].to_numpy().astype(str)
+    sy = pd.Index(dy["sample"].to_numpy().astype(str))
+    in_y = sy.get_indexer(sx)
+    keep = np.flatnonzero(in_y >= 0)
+    if keep.size == 0:
+        raise JobError(f"cohort {cohort}: no sample id of {dx.attrs.get('omics')!r} is a sample of "
+                       f"{dy.attrs.get('omics')!r}; samples are matched by id across omics")
+    return keep, in_y[keep]
+
+
+def _gene_pairs(x_table: pd.DataFrame, y_table: pd.DataFrame) -> np.ndarray:
+    """(P, 2) positions (x, y) of features sharing a gene symbol, sorted by x then y."""
+    y_by_gene = pd.DataFrame({"gene": y_table["gene"].to_numpy(), "y": np.arange(len(y_table))})
+    x_by_gene = pd.DataFrame({"gene": x_table["gene"].to_numpy(), "x": np.arange(len(x_table))})
+    pairs = x_by_gene.merge(y_by_gene, on="gene").sort_values(["x", "y"])
+    return pairs[["x", "y"]].to_numpy(dtype=np.int64).reshape(-1, 2)

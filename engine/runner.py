@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from engine.plan import Plan, ScanSpec, make_plan
 from engine.progress import Progress
@@ -145,10 +148,27 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
     return report
 
 
+def bh_tables(results, columns: list[str], entries: list[dict]) -> dict[str, int]:
+    """Benjamini-Hochberg over every p of each column in the scan at once (STATS.md): the
+    q of each distinct stored p, saved for the shards. Returns each column's tests m."""
+    from kernels.multitest import bh_logq
+
+    counts = {}
+    for column, x in results.p_values(columns, entries).items():  # -log10 p as stored
+        values, first = np.unique(x, return_index=True)
+        logq = bh_logq(-x.astype(np.float64) * math.log(10.0))
+        results.save_q_table(column, values, (logq[first] / math.log(10.0)).astype(np.float32))
+        counts[column] = len(x)
+    return counts
+
+
 def _finalize(plan: Plan, client, done: dict[str, dict]) -> int:
-    """Compact every shard's parts into one sorted file and mark the store complete."""
+    """BH over the whole scan, then compact every shard's parts into one sorted file with
+    its q columns, and mark the store complete."""
     results = plan.context.results
     entries = [done[tile.key] for tile in plan.tiles]
+    columns = [f"{c}_slogp" for c in plan.context.cohorts] + ["meta_slogp"]
+    tests = client.submit(bh_tables, results, columns, entries, pure=False).result()
     n_shards = plan.manifest["n_shards"]
     futures = [
         client.submit(results.finalize_shard, shard,
@@ -156,5 +176,5 @@ def _finalize(plan: Plan, client, done: dict[str, dict]) -> int:
         for shard in range(n_shards)
     ]
     rows = sum(client.gather(futures))
-    results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards})
+    results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards, "tests": tests})
     return rows

@@ -1,8 +1,10 @@
-"""The tile task: two feature blocks, every cohort, one result part per shard.
+"""The tile task: feature blocks, every cohort, one result part per shard.
 
-Runs on a Dask worker. Memory is bounded by the tile: for ``k`` cohorts and blocks of
-``T`` features it holds ``k * T * T`` results (about 20 bytes each) plus the rows it
-writes, whatever the size of the cohorts.
+Runs on a Dask worker. A tile computes a list of pairs (a query-side feature and a
+partner) for every cohort, then the meta p of each pair, then writes each pair as two
+rows (one per entity, so that a lookup of either finds it). Memory is bounded by the
+tile: for ``k`` cohorts and blocks of ``T`` features it holds ``k * T * T`` results
+(about 20 bytes each) plus the rows it writes, whatever the size of the cohorts.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from engine.plan import ScanContext, Tile
+from engine.plan import ScanContext, Side, Tile
 from storage.cohort_store import CohortStore
+from storage.results import TESTS
 
 
 @functools.lru_cache(maxsize=64)
@@ -25,92 +28,129 @@ def _values_array(store: str, cohort: str, omics: str, token: str):
     return zarr.open_array(CohortStore(store).values_path(cohort, omics), mode="r")
 
 
-def _rows(ctx: ScanContext, c: int, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions within ``codes`` that cohort ``c`` has, and their values (one slice)."""
-    local = ctx.local_index[c][codes]
+def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``positions`` (within ``side``) cohort ``c`` has, and their values (one slice)."""
+    local = side.local_index[c][positions]
     present = np.flatnonzero(local >= 0)
     if present.size == 0:
         return present, np.empty((0, 0), dtype=np.float32)
-    array = _values_array(ctx.store, ctx.cohorts[c], ctx.omics, ctx.tokens[c])
-    values = np.asarray(array[local[present[0]]: local[present[-1]] + 1])
-    return present, values
+    array = _values_array(ctx.store, ctx.cohorts[c], side.omics, side.tokens[c])
+    return present, np.asarray(array[local[present[0]]: local[present[-1]] + 1])
 
 
-def compute_tile(ctx: ScanContext, tile: Tile) -> dict[str, np.ndarray]:
-    """Per-cohort results and the meta p for every pair of a tile's two blocks.
+class _Results:
+    """Per-cohort results of a tile's ``P`` pairs, filled cohort by cohort."""
 
-    Returns arrays shaped ``(k, ni, nj)`` (``stat`` float32, ``n`` int16, ``slogp``
-    float64, NaN / 0 where a cohort has no result; ``floored`` bool, p floored at 2.2e-16
-    in mode r) and ``meta`` float64 /
-    ``n_cohorts`` int8 shaped ``(ni, nj)``.
-    """
-    from kernels.meta import stouffer
-    from kernels.pvalues import signed_log10p
-    from kernels.spearman import LOG_P_FLOOR, spearman_block
+    def __init__(self, k: int, feature: np.ndarray, partner: np.ndarray, test: str):
+        p = len(feature)
+        self.feature, self.partner = feature.astype(np.int32), partner.astype(np.int32)
+        self.test = test
+        self.stat = np.full((k, p), np.nan, dtype=np.float32)
+        self.n = np.zeros((k, p), dtype=np.int16)
+        self.slogp = np.full((k, p), np.nan)
+        self.floored = np.zeros((k, p), dtype=bool)
 
-    gi, gj = ctx.block(tile.i), ctx.block(tile.j)
-    k, ni, nj = len(ctx.cohorts), len(gi), len(gj)
-    stat = np.full((k, ni, nj), np.nan, dtype=np.float32)
-    n = np.zeros((k, ni, nj), dtype=np.int16)
-    slogp = np.full((k, ni, nj), np.nan)
-    floored = np.zeros((k, ni, nj), dtype=bool)
-    for c in range(k):
-        pi, xi = _rows(ctx, c, gi)
-        if tile.i == tile.j:
+    def put(self, c: int, where, effect, n, logp):
+        from kernels.pvalues import signed_log10p
+        from kernels.spearman import LOG_P_FLOOR
+
+        self.stat[c, where] = effect
+        self.n[c, where] = n
+        self.slogp[c, where] = signed_log10p(effect, logp)
+        self.floored[c, where] = logp == LOG_P_FLOOR  # only mode r floors
+
+
+def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
+    """All pairs of block i (x) and block j (y, or x again): Spearman per cohort."""
+    from kernels.spearman import spearman_block
+
+    y = ctx.y or ctx.x
+    bi, bj = ctx.x.block(tile.i, ctx.tile_size), y.block(tile.j, ctx.tile_size)
+    ni, nj = len(bi), len(bj)
+    diagonal = ctx.y is None and tile.i == tile.j
+    a, b = np.triu_indices(ni, 1) if diagonal else np.divmod(np.arange(ni * nj), nj)
+    out = _Results(len(ctx.cohorts), ctx.x.offset + bi[a], y.offset + bj[b], "spearman")
+    flat = np.full((ni, nj), -1, dtype=np.int64)
+    flat[a, b] = np.arange(len(a))
+    for c in range(len(ctx.cohorts)):
+        pi, xi = _rows(ctx, ctx.x, c, bi)
+        if diagonal:
             pj, xj = pi, None
         else:
-            pj, xj = _rows(ctx, c, gj)
+            pj, xj = _rows(ctx, y, c, bj)
         if pi.size == 0 or pj.size == 0:
             continue
-        rho, nn, logp = spearman_block(xi, xj, min_n=ctx.min_n, p_mode=ctx.p_mode)
-        where = np.ix_(pi, pj)
-        stat[c][where] = rho
-        n[c][where] = nn
-        slogp[c][where] = signed_log10p(rho, logp)
-        floored[c][where] = logp == LOG_P_FLOOR  # only mode r floors
-    meta, n_cohorts = stouffer(slogp.reshape(k, -1).T, min_cohorts=ctx.min_cohorts)
-    return {
-        "stat": stat, "n": n, "slogp": slogp, "floored": floored,
-        "meta": meta.reshape(ni, nj), "n_cohorts": n_cohorts.reshape(ni, nj).astype(np.int8),
+        if ctx.samples is not None:
+            xi, xj = xi[:, ctx.samples[c][0]], xj[:, ctx.samples[c][1]]
+        rho, n, logp = spearman_block(xi, xj, min_n=ctx.min_n, p_mode=ctx.p_mode)
+        where = flat[np.ix_(pi, pj)]
+        keep = where >= 0
+        out.put(c, where[keep], rho[keep], n[keep], logp[keep])
+    return out
+
+
+def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
+    """Each x feature of block i against the y features of its gene."""
+    from kernels.spearman import spearman_block
+
+    bi = ctx.x.block(tile.i, ctx.tile_size)
+    lo, hi = np.searchsorted(ctx.cis_pairs[:, 0], [bi[0], bi[-1] + 1])
+    pairs = ctx.cis_pairs[lo:hi]
+    out = _Results(len(ctx.cohorts), ctx.x.offset + pairs[:, 0], ctx.y.offset + pairs[:, 1], "spearman")
+    for c in range(len(ctx.cohorts)):
+        local_x = ctx.x.local_index[c][pairs[:, 0]]
+        local_y = ctx.y.local_index[c][pairs[:, 1]]
+        both = np.flatnonzero((local_x >= 0) & (local_y >= 0))
+        if both.size == 0:
+            continue
+        px, xi = _rows(ctx, ctx.x, c, bi)
+        x_row = np.full(len(bi), -1)
+        x_row[px] = np.arange(len(px))
+        xs, ys = ctx.samples[c]
+        y_array = _values_array(ctx.store, ctx.cohorts[c], ctx.y.omics, ctx.y.tokens[c])
+        wanted = np.unique(local_y[both])
+        y_rows = np.asarray(y_array.oindex[wanted, :])
+        for p in both:
+            xv = xi[x_row[pairs[p, 0] - bi[0]], xs][None, :]
+            yv = y_rows[np.searchsorted(wanted, local_y[p]), ys][None, :]
+            rho, n, logp = spearman_block(xv, yv, min_n=ctx.min_n, p_mode=ctx.p_mode)
+            out.put(c, p, rho[0, 0], n[0, 0], logp[0, 0])
+    return out
+
+
+COMPUTE = {"trans": _spearman_dense, "cis": _spearman_cis}
+
+
+def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
+    """The tile's result rows: each pair with a result in at least one cohort, once as
+    (feature, partner) and once as (partner, feature)."""
+    from kernels.meta import stouffer
+
+    meta, n_cohorts = stouffer(res.slogp.T, min_cohorts=ctx.min_cohorts)
+    keep = np.flatnonzero(n_cohorts > 0)
+    columns = {
+        "feature": np.concatenate([res.feature[keep], res.partner[keep]]),
+        "partner": np.concatenate([res.partner[keep], res.feature[keep]]),
+        "test": pd.Categorical.from_codes(np.full(2 * len(keep), TESTS.index(res.test), dtype=np.int8),
+                                          categories=list(TESTS)),
     }
-
-
-def tile_rows(ctx: ScanContext, tile: Tile, result: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The tile's result rows in both directions: (a, b) for each query feature a of
-    block i and partner b of block j, and (b, a); a diagonal tile leaves out a == b.
-    Only pairs with a result in at least one cohort are kept."""
-    gi, gj = ctx.block(tile.i), ctx.block(tile.j)
-    directions = [(gi, gj, lambda a: a)]
-    if tile.i != tile.j:
-        directions.append((gj, gi, lambda a: np.swapaxes(a, -1, -2)))
-    frames = []
-    for rows_codes, cols_codes, orient in directions:
-        n_cohorts = orient(result["n_cohorts"])
-        keep = n_cohorts > 0
-        if tile.i == tile.j:
-            np.fill_diagonal(keep, False)
-        a, b = np.nonzero(keep)
-        columns = {"feature": rows_codes[a].astype(np.int32), "partner": cols_codes[b].astype(np.int32)}
-        stat, n, slogp, floored = (orient(result[name]) for name in ("stat", "n", "slogp", "floored"))
-        for c, cohort in enumerate(ctx.cohorts):
-            counts = n[c][a, b]
-            columns[f"{cohort}_stat"] = stat[c][a, b]
-            columns[f"{cohort}_n"] = pd.arrays.IntegerArray(counts, counts == 0)
-            columns[f"{cohort}_slogp"] = slogp[c][a, b].astype(np.float32)
-            if ctx.p_mode == "r":
-                columns[f"{cohort}_floored"] = floored[c][a, b]
-        columns["meta_slogp"] = orient(result["meta"])[a, b].astype(np.float32)
-        columns["n_cohorts"] = n_cohorts[a, b]
-        frames.append(pd.DataFrame(columns))
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return frame
+    for c, cohort in enumerate(ctx.cohorts):
+        counts = np.tile(res.n[c, keep], 2)
+        columns[f"{cohort}_stat"] = np.tile(res.stat[c, keep], 2)
+        columns[f"{cohort}_n"] = pd.arrays.IntegerArray(counts, counts == 0)
+        columns[f"{cohort}_slogp"] = np.tile(res.slogp[c, keep].astype(np.float32), 2)
+        if ctx.p_mode == "r":
+            columns[f"{cohort}_floored"] = np.tile(res.floored[c, keep], 2)
+    columns["meta_slogp"] = np.tile(meta[keep].astype(np.float32), 2)
+    columns["n_cohorts"] = np.tile(n_cohorts[keep].astype(np.int8), 2)
+    return pd.DataFrame(columns)
 
 
 def run_tile(ctx: ScanContext, tile: Tile) -> dict:
     """Compute a tile and commit it to the result store. Returns its ledger entry plus
     ``seconds``. Idempotent: running a tile twice writes the same bytes."""
     start = time.perf_counter()
-    frame = tile_rows(ctx, tile, compute_tile(ctx, tile))
+    frame = tile_rows(ctx, COMPUTE[ctx.kind](ctx, tile))
     shards = frame["feature"].to_numpy() // ctx.shard_size
     frames = {int(s): frame[shards == s] for s in np.unique(shards)}
     entry = ctx.results.write_tile(tile.key, frames)

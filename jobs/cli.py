@@ -129,11 +129,15 @@ def _submit(args) -> None:
 
 
 def _query(args) -> None:
-    from storage.results import ResultStore
+    from storage.results import result_stores
 
-    rows = ResultStore(args.results).lookup(args.gene, cohort=args.cohort, top=args.top,
-                                            min_slogp=args.min_slogp)
-    print_rows(rows, args.format)
+    stores = result_stores(args.results, args.kind)
+    for store in stores:
+        rows = store.lookup(args.gene, cohort=args.cohort, top=args.top, min_slogp=args.min_slogp,
+                            max_fdr=args.max_fdr, partner=args.phenotype)
+        if len(stores) > 1 and args.format == "table":
+            print(f"== {store.manifest().get('kind', 'trans')}: {store.path}")
+        print_rows(rows, args.format)
 
 
 def print_rows(rows, fmt: str, stream=None) -> None:
@@ -249,10 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", help="one gene's associations from a result store")
     p.add_argument("gene", help="feature id or gene symbol (case-insensitive)")
-    p.add_argument("--results", required=True, help="result store directory")
+    p.add_argument("--results", required=True,
+                   help="a result store, or a folder of them (one per scan kind)")
+    p.add_argument("--kind", help="only the scans of this kind (trans, cis, ...)")
+    p.add_argument("--phenotype", help="only this partner (a phenotype, or a partner feature id)")
     p.add_argument("--cohort", help="one cohort's results instead of the meta p")
     p.add_argument("--top", type=int, help="strongest K partners")
     p.add_argument("--min-slogp", type=float, help="keep |slogp| >= X (6 = the reference's p < 1e-6)")
+    p.add_argument("--max-fdr", type=float, help="keep Benjamini-Hochberg q <= X (e.g. 0.05)")
     p.add_argument("--format", choices=("table", "tsv", "json"), default="table")
     p.set_defaults(func=_query)
     return parser

@@ -9,8 +9,9 @@ Example::
 
     store = "store"              # the cohort store (Zarr), made by `linkscan ingest`
     results = "results"          # where result shards go (Parquet)
-    kind = "trans"
+    kind = "trans"                # trans | cis
     omics = "proteome"
+    omics_y = ""                  # partner omics (trans of two omics, cis)
     cohorts = []                 # [] = every cohort of the store with this omics
 
     [statistics]
@@ -32,7 +33,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.plan import ScanSpec
+from engine.plan import KINDS, ScanSpec
 from storage.errors import JobError
 
 #: section -> key -> (type, default, doc). Section "" is the top level.
@@ -40,8 +41,9 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
     "": {
         "store": (str, None, "cohort store made by `linkscan ingest` (required)"),
         "results": (str, None, "result store directory (required); resubmitting resumes it"),
-        "kind": (str, "trans", "scan kind: trans (all pairs of one omics)"),
+        "kind": (str, "trans", "scan kind: trans or cis"),
         "omics": (str, None, "omics to scan, as named at ingest (required)"),
+        "omics_y": (str, "", "partner omics: trans of two omics, or cis (required by cis)"),
         "cohorts": (list, [], "cohorts to include; [] = all cohorts that have the omics"),
     },
     "statistics": {
@@ -58,7 +60,6 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "threads_per_worker": (int, 1, "LocalCluster threads per worker"),
     },
 }
-KINDS = ("trans",)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ def read_job(path: str | Path) -> Job:
             store=_resolve(base, top["store"]),
             results=_resolve(base, top["results"]),
             omics=top["omics"],
+            kind=top["kind"],
+            omics_y=top["omics_y"],
             cohorts=tuple(top["cohorts"]),
             tile_size=merged["scan"]["tile_size"],
             **merged["statistics"],
@@ -148,15 +151,16 @@ def _resolve(base: Path, value: str) -> str:
     return str(p if p.is_absolute() else base / p)
 
 
-def write_job(path: str | Path, *, store: str, results: str, omics: str, cohorts=(),
-              tile_size: int = 500, n_workers: int = 0, p_mode: str = "t") -> Path:
+def write_job(path: str | Path, *, store: str, results: str, omics: str, kind: str = "trans",
+              omics_y: str = "", cohorts=(), tile_size: int = 500, n_workers: int = 0,
+              p_mode: str = "t") -> Path:
     """Write a job file (used by `linkscan demo`)."""
     path = Path(path)
     cohort_list = ", ".join(f'"{c}"' for c in cohorts)
     path.write_text(
-        f'store = "{store}"\nresults = "{results}"\nkind = "trans"\nomics = "{omics}"\n'
-        f"cohorts = [{cohort_list}]\n\n[statistics]\nmin_n = 10\np_mode = \"{p_mode}\"\n"
-        f"min_cohorts = 1\n\n[scan]\ntile_size = {tile_size}\n\n[cluster]\naddress = \"\"\n"
-        f"n_workers = {n_workers}\n"
+        f'store = "{store}"\nresults = "{results}"\nkind = "{kind}"\nomics = "{omics}"\n'
+        f'omics_y = "{omics_y}"\ncohorts = [{cohort_list}]\n\n[statistics]\nmin_n = 10\n'
+        f'p_mode = "{p_mode}"\nmin_cohorts = 1\n\n[scan]\ntile_size = {tile_size}\n\n'
+        f'[cluster]\naddress = ""\nn_workers = {n_workers}\n'
     )
     return path

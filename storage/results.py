@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -53,14 +54,22 @@ COHORT_COLUMNS = {
     "n": ("Int16", "samples used; null without a result"),
     "slogp": ("float32", "sign(effect) * -log10(p); null without a result"),
 }
+#: Tests a row can come from (STATS.md), in the order of the ``test`` column's codes.
+TESTS = ("spearman", "wilcoxon", "jt", "anova", "cox")
+TEST_DTYPE = pd.CategoricalDtype(list(TESTS))
 PAIR_COLUMNS = {
     "feature": ("int32", "code of the query feature (see features.parquet)"),
     "partner": ("int32", "code of the partner feature"),
+    "test": (TEST_DTYPE, "the test that made the row: " + ", ".join(TESTS)),
 }
 #: Only in p_mode "r": True where the cohort's p was floored at 2.2e-16 as R's users do.
 FLOORED_COLUMN = ("floored", "bool", "p_mode r only: p floored at 2.2e-16 (slogp 15.65)")
+#: Benjamini-Hochberg q of a p column over the whole scan, log10 (<= 0); added when the
+#: scan is finished, for each ``<COHORT>_slogp`` and for ``meta_slogp``.
+Q_SUFFIX = ("log10q", "float32", "log10 of the Benjamini-Hochberg q over the whole scan")
 META_COLUMNS = {
     "meta_slogp": ("float32", "pan-cancer Stouffer meta p, signed, -log10 (STATS.md)"),
+    "meta_log10q": ("float32", Q_SUFFIX[2] + " (of the meta p)"),
     "n_cohorts": ("int8", "cohorts with a result for this pair"),
 }
 
@@ -73,6 +82,7 @@ def result_dtypes(cohorts: list[str], p_mode: str = "t") -> dict[str, str]:
             dtypes[f"{cohort}_{suffix}"] = dtype
         if p_mode == "r":
             dtypes[f"{cohort}_{FLOORED_COLUMN[0]}"] = FLOORED_COLUMN[1]
+        dtypes[f"{cohort}_{Q_SUFFIX[0]}"] = Q_SUFFIX[1]
     dtypes.update({name: dtype for name, (dtype, _) in META_COLUMNS.items()})
     return dtypes
 
@@ -187,25 +197,46 @@ class ResultStore:
         return done
 
     # ------------------------------------------------------------------ finish
-    def finalize_shard(self, shard: int, entries: list[dict]) -> int:
-        """Merge the parts of ``shard`` (from the ledger ``entries`` that have one) into
-        ``shards/<shard>.parquet``, sorted by (feature, partner). Returns its rows."""
+    def _read_part(self, shard: int, entry: dict, columns=None) -> pd.DataFrame:
+        """A tile's part of ``shard``, checked against its ledger checksum."""
         import fastparquet
 
-        folder = self.path / "parts" / f"{shard:05d}"
-        frames = []
+        file = self.path / "parts" / f"{shard:05d}" / f"{entry['tile']}.parquet"
+        data = file.read_bytes()
+        if hashlib.sha256(data).hexdigest() != entry["parts"][str(shard)]["sha256"]:
+            raise ResultsError(
+                f"result part {file} does not match its ledger checksum; delete "
+                f"{self.path / 'ledger' / (entry['tile'] + '.json')} and resubmit the job "
+                "to recompute that tile"
+            )
+        return fastparquet.ParquetFile(io.BytesIO(data)).to_pandas(columns=columns)
+
+    def p_values(self, columns: list[str], entries: list[dict]) -> dict[str, np.ndarray]:
+        """``|column|`` (a -log10 p, float32) of every pair of the scan once (its row with
+        feature < partner), for each of ``columns``, read from the finished tiles' parts in
+        one pass; nulls left out."""
+        values = {column: [] for column in columns}
         for entry in entries:
-            part = entry["parts"].get(str(shard))
-            if part is None:
-                continue
-            file = folder / f"{entry['tile']}.parquet"
-            if hashlib.sha256(file.read_bytes()).hexdigest() != part["sha256"]:
-                raise ResultsError(
-                    f"result part {file} does not match its ledger checksum; delete "
-                    f"{self.path / 'ledger' / (entry['tile'] + '.json')} and resubmit the job "
-                    "to recompute that tile"
-                )
-            frames.append(fastparquet.ParquetFile(str(file)).to_pandas())
+            for shard in entry["parts"]:
+                part = self._read_part(int(shard), entry, ["feature", "partner", *columns])
+                once = part["feature"].to_numpy() < part["partner"].to_numpy()
+                for column in columns:
+                    x = part[column].to_numpy()[once]
+                    values[column].append(np.abs(x[~np.isnan(x)]))
+        return {c: np.concatenate(v) if v else np.empty(0, np.float32) for c, v in values.items()}
+
+    def save_q_table(self, column: str, values: np.ndarray, log10q: np.ndarray) -> None:
+        """Keep the BH q of each distinct ``|column|`` value (sorted) for the shards."""
+        buffer = io.BytesIO()
+        np.savez(buffer, values=values, log10q=log10q)
+        (self.path / "bh").mkdir(exist_ok=True)
+        _atomic_write_bytes(self.path / "bh" / f"{column}.npz", buffer.getvalue())
+
+    def finalize_shard(self, shard: int, entries: list[dict]) -> int:
+        """Merge the parts of ``shard`` (from the ledger ``entries`` that have one) into
+        ``shards/<shard>.parquet``, sorted by (feature, partner), with the q columns of
+        the saved BH tables. Returns its rows."""
+        frames = [self._read_part(shard, entry) for entry in entries if str(shard) in entry["parts"]]
         manifest = self.manifest()
         dtypes = result_dtypes(manifest["cohorts"], manifest["scan"].get("p_mode", "t"))
         if frames:
@@ -213,7 +244,15 @@ class ResultStore:
             frame = frame.sort_values(["feature", "partner"], kind="stable", ignore_index=True)
         else:
             frame = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
-        frame = frame.astype(dtypes)
+        for column in [c for c in dtypes if c.endswith("_slogp")]:
+            table = self.path / "bh" / f"{column}.npz"
+            with np.load(table) as saved:
+                values, log10q = saved["values"], saved["log10q"]
+            x = np.abs(frame[column].to_numpy(dtype=np.float32))
+            at = np.minimum(np.searchsorted(values, x), max(len(values) - 1, 0))
+            q = log10q[at] if len(values) else np.full(len(x), np.nan, np.float32)
+            frame[column.removesuffix("_slogp") + "_" + Q_SUFFIX[0]] = np.where(np.isnan(x), np.nan, q)
+        frame = frame[list(dtypes)].astype(dtypes)
         codes = frame["feature"].to_numpy()
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([0])
         offsets = [int(x) for x in starts[::FEATURES_PER_ROW_GROUP]]
@@ -238,14 +277,16 @@ class ResultStore:
         return fastparquet.ParquetFile(str(self.path / "features.parquet")).to_pandas()
 
     def lookup(self, gene: str, *, cohort: str | None = None, top: int | None = None,
-               min_slogp: float | None = None) -> pd.DataFrame:
+               min_slogp: float | None = None, max_fdr: float | None = None,
+               partner: str | None = None) -> pd.DataFrame:
         """The associations of one feature or gene, strongest first.
 
         Parameters
         ----------
         gene
             A feature id or a gene symbol, matched case-insensitively. A gene symbol
-            shared by several features (phosphosites of one gene) returns all of them.
+            shared by several features (phosphosites of one gene, or the same gene in
+            two omics) returns all of them.
         cohort
             Keep only this cohort's columns and rank by its ``slogp``; default: rank by
             ``meta_slogp`` and keep every cohort.
@@ -253,11 +294,17 @@ class ResultStore:
             Keep the ``top`` strongest partners per feature.
         min_slogp
             Keep rows with ``|slogp| >= min_slogp`` (of ``cohort``, or the meta p).
+        max_fdr
+            Keep rows whose Benjamini-Hochberg q (of ``cohort``, or the meta p) is at
+            most ``max_fdr``.
+        partner
+            Keep partners with this id (case-insensitive), e.g. one phenotype.
 
         Returns
         -------
-        One row per (feature, partner) with feature ids decoded, sorted by the ranking
-        column's absolute value, descending (nulls last).
+        One row per (feature, partner) with ids decoded, sorted by the ranking column's
+        absolute value, descending (nulls last). Scans of two omics add the omics of
+        both sides.
         """
         import fastparquet
 
@@ -284,25 +331,53 @@ class ResultStore:
             rows = pf.to_pandas(filters=[("feature", "in", wanted)])
             frames.append(rows[rows["feature"].isin(wanted)])
         rows = pd.concat(frames, ignore_index=True)
-        key = "meta_slogp" if cohort is None else f"{cohort}_slogp"
+        ids = features["feature"].to_numpy()
+        if partner is not None:
+            rows = rows[np.char.lower(ids[rows["partner"].to_numpy()].astype(str)) == partner.lower()]
+        prefix = "meta" if cohort is None else cohort
+        key = f"{prefix}_slogp"
         if cohort is not None:
-            rows = rows[["feature", "partner"] + [c for c in rows.columns if c.startswith(f"{cohort}_")]]
+            rows = rows[["feature", "partner", "test"] + [c for c in rows.columns if c.startswith(f"{cohort}_")]]
             rows = rows[rows[key].notna()]
         if min_slogp is not None:
             rows = rows[rows[key].abs() >= min_slogp]
+        if max_fdr is not None:
+            rows = rows[rows[f"{prefix}_{Q_SUFFIX[0]}"] <= np.log10(max_fdr)]
         order = np.argsort(-rows[key].abs().fillna(-1).to_numpy(), kind="stable")
         rows = rows.iloc[order]
         if top is not None:
             rows = rows.groupby("feature", sort=False).head(top)
-        ids = features["feature"].to_numpy()
-        genes = features["gene"].to_numpy()
         out = rows.reset_index(drop=True)
         feature_codes = out["feature"].to_numpy()
         partner_codes = out["partner"].to_numpy()
         out["feature"] = ids[feature_codes]
         out["partner"] = ids[partner_codes]
-        out.insert(2, "partner_gene", genes[partner_codes])
+        out.insert(2, "partner_gene", features["gene"].to_numpy()[partner_codes])
+        if features["omics"].nunique() > 1:
+            omics = features["omics"].to_numpy()
+            out.insert(1, "omics", omics[feature_codes])
+            out.insert(3, "partner_omics", omics[partner_codes])
         return out
+
+
+def result_stores(root: str | os.PathLike, kind: str | None = None) -> list[ResultStore]:
+    """The result stores at ``root``: the store itself, or each store one level below it
+    (a folder of scans, e.g. ``results/trans``, ``results/tumor_normal``), optionally
+    only those of one ``kind``."""
+    root = Path(root)
+    if (root / "manifest.json").exists():
+        stores = [ResultStore(str(root))]
+    else:
+        stores = [ResultStore(str(p.parent)) for p in sorted(root.glob("*/manifest.json"))]
+    if not stores:
+        raise ResultsError(f"{root} is not a linkscan result store and holds none (no manifest.json); "
+                           "pass the `results` directory of a job")
+    if kind is not None:
+        kinds = {s.manifest().get("kind", "trans") for s in stores}
+        stores = [s for s in stores if s.manifest().get("kind", "trans") == kind]
+        if not stores:
+            raise ResultsError(f"{root} holds no {kind!r} scan; it has: {', '.join(sorted(kinds))}")
+    return stores
 
 
 def _size(path: Path) -> int:
@@ -313,12 +388,10 @@ def _size(path: Path) -> int:
 
 
 def _match_feature(features: pd.DataFrame, query: str) -> list[int]:
-    """Codes of the features whose id, or else whose gene, equals ``query`` ignoring case."""
+    """Codes of the features whose id or gene equals ``query``, ignoring case (a gene's
+    phosphosites, and the gene in every omics of the scan)."""
     q = query.strip().lower()
-    ids = features["feature"].str.lower()
-    hit = features["code"][ids == q]
-    if hit.empty:
-        hit = features["code"][features["gene"].str.lower() == q]
+    hit = features["code"][(features["feature"].str.lower() == q) | (features["gene"].str.lower() == q)]
     if hit.empty:
         names = sorted(set(features["feature"]) | set(features["gene"]))
         lowered = {n.lower(): n for n in names}

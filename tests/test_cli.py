@@ -44,7 +44,11 @@ def test_query__formats(demo, capsys):
                  "--min-slogp", "3", "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert records and all(abs(r["GBM_slogp"]) >= 3 for r in records)
-    assert set(records[0]) == {"feature", "partner", "partner_gene", "GBM_stat", "GBM_n", "GBM_slogp"}
+    assert set(records[0]) == {"feature", "partner", "partner_gene", "test", "GBM_stat", "GBM_n", "GBM_slogp",
+                               "GBM_log10q"}
+    assert main(["query", "MKI67", "--results", str(root / "results"), "--max-fdr", "1e-4", "--format", "json"]) == 0
+    strong = json.loads(capsys.readouterr().out)
+    assert strong and all(r["meta_log10q"] <= -4 for r in strong)
     assert main(["query", "MKI67", "--results", str(root / "results"), "--min-slogp", "1e9"]) == 0
     assert "no associations pass the filters" in capsys.readouterr().out
 

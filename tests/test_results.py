@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from storage.errors import ResultsError
-from storage.results import ResultStore, result_dtypes, shard_size_for
+from storage.results import TESTS, ResultStore, result_dtypes, shard_size_for
 
 COHORTS = ["BRCA", "LUAD"]
 
@@ -15,7 +15,8 @@ COHORTS = ["BRCA", "LUAD"]
 def _features(n):
     ids = [f"G{i:03d}" for i in range(n)]
     genes = [f"GENE{i // 2}" for i in range(n)]  # two features per gene, like phosphosites
-    return pd.DataFrame({"code": np.arange(n, dtype=np.int32), "feature": ids, "gene": genes})
+    return pd.DataFrame({"code": np.arange(n, dtype=np.int32), "feature": ids, "gene": genes,
+                         "omics": "proteome"})
 
 
 def _manifest(n, shard_size, fingerprint="abc", n_tiles=2):
@@ -25,7 +26,8 @@ def _manifest(n, shard_size, fingerprint="abc", n_tiles=2):
 
 def _rows(features, partners, rng):
     n = len(features)
-    cols = {"feature": np.asarray(features, np.int32), "partner": np.asarray(partners, np.int32)}
+    cols = {"feature": np.asarray(features, np.int32), "partner": np.asarray(partners, np.int32),
+            "test": pd.Categorical(["spearman"] * len(features), categories=list(TESTS))}
     for c in COHORTS:
         counts = rng.integers(0, 50, n).astype(np.int16)
         cols[f"{c}_stat"] = rng.uniform(-1, 1, n).astype(np.float32)
@@ -34,6 +36,18 @@ def _rows(features, partners, rng):
     cols["meta_slogp"] = rng.uniform(-30, 30, n).astype(np.float32)
     cols["n_cohorts"] = np.full(n, 2, np.int8)
     return pd.DataFrame(cols)
+
+
+def _bh(rs, entries):
+    """Whole-scan BH tables, computed the plain way (R's p.adjust) for these tests."""
+    columns = [f"{c}_slogp" for c in COHORTS] + ["meta_slogp"]
+    for column, x in rs.p_values(columns, entries).items():
+        p = 10.0 ** -x.astype(np.float64)
+        order = np.argsort(-p, kind="stable")
+        q = np.minimum.accumulate(len(p) / np.arange(len(p), 0, -1) * p[order])
+        q = np.minimum(q, 1.0)[np.argsort(order)]
+        values, first = np.unique(x, return_index=True)
+        rs.save_q_table(column, values, np.log10(q[first]).astype(np.float32))
 
 
 @pytest.fixture
@@ -50,6 +64,7 @@ def store(tmp_path, rng):
         shard = part["feature"].to_numpy() // 8
         rs.write_tile(key, {int(s): part[shard == s] for s in np.unique(shard)})
     ledger = rs.ledger()
+    _bh(rs, list(ledger.values()))
     for s in range(2):
         rs.finalize_shard(s, [e for e in ledger.values() if str(s) in e["parts"]])
     rs.mark_complete({"rows": int(keep.sum()), "tiles": 2, "shards": 2})
@@ -57,8 +72,9 @@ def store(tmp_path, rng):
 
 
 def test_result_dtypes__column_order():
-    assert list(result_dtypes(["A"])) == ["feature", "partner", "A_stat", "A_n", "A_slogp",
-                                          "meta_slogp", "n_cohorts"]
+    assert list(result_dtypes(["A"])) == ["feature", "partner", "test", "A_stat", "A_n", "A_slogp",
+                                          "A_log10q", "meta_slogp", "meta_log10q", "n_cohorts"]
+    assert "A_floored" in result_dtypes(["A"], p_mode="r")
 
 
 def test_shard_size_for__power_of_two_and_bounded():
@@ -89,7 +105,8 @@ def test_lookup__gene_symbol_returns_all_its_features(store):
 def test_lookup__cohort_top_and_min_slogp(store):
     rs, rows = store
     out = rs.lookup("G010", cohort="luad", top=5)
-    assert list(out.columns) == ["feature", "partner", "partner_gene", "LUAD_stat", "LUAD_n", "LUAD_slogp"]
+    assert list(out.columns) == ["feature", "partner", "partner_gene", "test", "LUAD_stat", "LUAD_n",
+                                 "LUAD_slogp", "LUAD_log10q"]
     sub = rows[(rows.feature == 10)]
     assert np.allclose(sorted(out.LUAD_slogp.abs(), reverse=True),
                        sorted(sub.LUAD_slogp.abs(), reverse=True)[:5])
@@ -144,7 +161,7 @@ def test_finalize_shard__checksum_mismatch_is_an_error(tmp_path, rng):
     data[100] ^= 0xFF  # same size, different bytes
     part.write_bytes(bytes(data))
     with pytest.raises(ResultsError, match=r"tile-0.parquet does not match its ledger checksum"):
-        rs.finalize_shard(0, [entry])
+        rs.p_values(["BRCA_slogp"], [entry])
 
 
 def test_create_or_resume__refuses_other_scan_and_foreign_dirs(tmp_path):
@@ -178,3 +195,25 @@ def test_write_tile__ledger_records_rows_and_checksums(tmp_path, rng):
     data = (rs.path / "parts" / "00001" / "tile-0.parquet").read_bytes()
     assert entry["parts"]["1"]["sha256"] == hashlib.sha256(data).hexdigest()
     assert not list(rs.path.rglob("*.tmp"))
+
+
+def test_lookup__max_fdr_and_partner_filters(store):
+    rs, _ = store
+    everything = rs.lookup("G010")
+    out = rs.lookup("G010", max_fdr=0.05)
+    assert len(out) == int((everything.meta_log10q <= np.log10(0.05)).sum())
+    assert (out.meta_log10q <= np.log10(0.05)).all()
+    one = rs.lookup("G010", partner="g002")
+    assert list(one.partner) == ["G002"]
+
+
+def test_result_stores__a_folder_of_scans_and_kind_filter(store, tmp_path):
+    from storage.results import result_stores
+
+    rs, _ = store
+    assert [s.root for s in result_stores(rs.root)] == [rs.root]
+    assert [s.root for s in result_stores(rs.path.parent)] == [rs.root]
+    with pytest.raises(ResultsError, match=r"holds no 'cis' scan; it has: trans"):
+        result_stores(rs.path.parent, kind="cis")
+    with pytest.raises(ResultsError, match=r"holds none"):
+        result_stores(tmp_path / "empty")
