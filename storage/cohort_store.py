@@ -197,7 +197,9 @@ class CohortStore:
     # --------------------------------------------------------------------- listing
 
     def cohorts(self) -> list[str]:
-        """Cohorts holding at least one omics Dataset, sorted."""
+        """Cohorts holding at least one (tumor) omics Dataset, sorted. A cohort with only
+        normal Datasets or only phenotypes is not listed (see :meth:`tissues`,
+        :meth:`has_phenotypes`)."""
         if not self._root.is_dir():
             return []
         return sorted(p.name for p in self._root.iterdir() if p.is_dir() and _valid(p.name) and self._omics_in(p))
