@@ -57,7 +57,7 @@ from storage import phenotypes as _phenotypes
 from storage import variables
 from storage.errors import InputError
 
-__all__ = ["CohortStore", "check_name", "DEFAULT_CHUNK_FEATURES", "TISSUES", "KINDS", "PHENOTYPES"]
+__all__ = ["CohortStore", "check_name", "check_tissue", "DEFAULT_CHUNK_FEATURES", "TISSUES", "KINDS", "PHENOTYPES"]
 
 #: Features per chunk of ``values`` unless a write says otherwise.
 DEFAULT_CHUNK_FEATURES = 512

@@ -124,6 +124,7 @@ __all__ = [
     "read_clinical",
     "clinical_phenotypes",
     "survival_phenotypes",
+    "code_dtype",
     "sort_levels",
     "split_list",
     "variable_names",
