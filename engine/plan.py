@@ -17,6 +17,14 @@ Kinds and their tiles:
 ``cis`` (two omics)
     each feature of the first omics against the features of the second with the same
     gene symbol (the datasets' ``gene`` coordinates); blocks of the first omics.
+``tumor_normal``
+    each feature, tumor against normal samples (Wilcoxon); the partner is the single
+    entity ``tumor_vs_normal``; blocks of the omics.
+``phenotype``
+    each feature against each phenotype of the cohorts' phenotype tables (continuous:
+    Spearman; binary: Wilcoxon; ordinal: Jonckheere-Terpstra; categorical: ANOVA;
+    survival: Cox) and, with ``mutations``, each row of a binary omics as a binary
+    phenotype; blocks of the omics.
 """
 
 from __future__ import annotations
@@ -32,7 +40,11 @@ from storage.errors import JobError
 from storage.results import SCHEMA_VERSION, ResultStore, shard_size_for
 
 P_MODES = ("t", "r")
-KINDS = ("trans", "cis")
+KINDS = ("trans", "cis", "tumor_normal", "phenotype")
+#: Test of each partner type (STATS.md); TN is the tumor-vs-normal contrast.
+TEST_OF_TYPE = {"CON": "spearman", "BIN": "wilcoxon", "ORD": "jt", "CAT": "anova", "SURV": "cox",
+                "TN": "wilcoxon"}
+TUMOR_VS_NORMAL = "tumor_vs_normal"
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,19 @@ class ScanSpec:
         Minimum cohorts with a result for a meta p.
     tile_size
         Features per block; memory per task grows with its square.
+    phenotypes
+        ``phenotype`` scans: the phenotypes to test (names as ingested); empty = all.
+    mutations
+        ``phenotype`` scans: a binary omics (e.g. ``mutation``) whose rows are tested as
+        binary phenotypes; empty = none.
+    min_tumor, min_normal
+        ``tumor_normal``: fewest tumor and normal values (STATS.md: 20 and 10).
+    min_samples, min_group
+        Binary, ordinal and categorical phenotypes: fewest samples (20), and fewest in
+        each group of a binary one (10).
+    min_events, cox_min_n, cox_min_side
+        Survival: fewest events (5), samples (10), and samples on each side of the
+        median of the feature (10).
     """
 
     store: str
@@ -74,6 +99,15 @@ class ScanSpec:
     p_mode: str = "t"
     min_cohorts: int = 1
     tile_size: int = 500
+    phenotypes: tuple[str, ...] = ()
+    mutations: str = ""
+    min_tumor: int = 20
+    min_normal: int = 10
+    min_samples: int = 20
+    min_group: int = 10
+    min_events: int = 5
+    cox_min_n: int = 10
+    cox_min_side: int = 10
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -82,10 +116,16 @@ class ScanSpec:
             raise JobError(f"p_mode = {self.p_mode!r}: use one of {', '.join(P_MODES)}")
         if self.kind == "cis" and not self.omics_y:
             raise JobError("kind = 'cis' needs omics_y, the omics to match each feature's gene in")
+        if self.omics_y and self.kind in ("tumor_normal", "phenotype"):
+            raise JobError(f"kind = {self.kind!r} scans one omics; remove omics_y")
+        if (self.phenotypes or self.mutations) and self.kind != "phenotype":
+            raise JobError("phenotypes and mutations belong to kind = 'phenotype' scans")
         if self.omics_y == self.omics:
             raise JobError(f"omics_y = {self.omics_y!r} is omics itself; leave omics_y empty "
                            "for a scan of one omics against itself")
-        for name, low in (("min_n", 3), ("min_cohorts", 1), ("tile_size", 2)):
+        for name, low in (("min_n", 3), ("min_cohorts", 1), ("tile_size", 2), ("min_tumor", 2),
+                          ("min_normal", 2), ("min_samples", 3), ("min_group", 2), ("min_events", 1),
+                          ("cox_min_n", 3), ("cox_min_side", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise JobError(f"{name} = {value!r}: must be an integer >= {low}")
@@ -100,6 +140,7 @@ class Side:
     n: int
     local_index: tuple[np.ndarray, ...] = field(repr=False)  # per cohort: feature -> row, -1
     tokens: tuple[str, ...] = ()  # per cohort: identity of the ingested data (cache key)
+    tissue: str = "tumor"
 
     def block(self, b: int, tile_size: int) -> np.ndarray:
         """Positions (within this side) of block ``b``."""
@@ -107,6 +148,25 @@ class Side:
 
     def n_blocks(self, tile_size: int) -> int:
         return -(-self.n // tile_size)
+
+
+@dataclass(frozen=True)
+class Partner:
+    """A non-feature partner (a phenotype, a mutation, tumor-vs-normal) with its data in
+    every cohort aligned to the samples of the scanned omics (None: not in that cohort).
+
+    ``data[c]`` holds ``values`` (CON), ``codes`` with ``x_code``, the group tested as x
+    (BIN, ORD, CAT; -1 missing), or ``time`` and ``event`` (SURV; NaN missing)."""
+
+    name: str
+    omics: str  # what it is, for the id table: "phenotype", the mutation omics, "tissue"
+    type: str  # CON, BIN, ORD, CAT, SURV or TN
+    levels: tuple[str, ...] = ()
+    data: tuple[dict | None, ...] = field(default=(), repr=False)
+
+    @property
+    def test(self) -> str:
+        return TEST_OF_TYPE[self.type]
 
 
 @dataclass(frozen=True)
@@ -121,6 +181,9 @@ class ScanContext:
     samples: tuple[tuple[np.ndarray, np.ndarray], ...] | None = field(repr=False)
     # per cohort, for two omics: columns of x and of y holding the shared samples
     cis_pairs: np.ndarray | None = field(repr=False)  # (P, 2) positions (x, y), by x
+    partners: tuple[Partner, ...] = ()  # tumor_normal and phenotype scans
+    normal: Side | None = None  # tumor_normal: the normal samples, x's positions
+    stats: ScanSpec | None = None  # the test minimums
     tile_size: int = 500
     shard_size: int = 64
     min_n: int = 10
@@ -152,7 +215,9 @@ class Plan:
         """Cohort-pair tests a tile runs."""
         ctx = self.context
         ni = len(ctx.x.block(tile.i, ctx.tile_size))
-        if ctx.kind == "cis":
+        if ctx.partners:
+            count = ni * len(ctx.partners)
+        elif ctx.kind == "cis":
             first, last = ctx.x.block(tile.i, ctx.tile_size)[[0, -1]]
             pairs = ctx.cis_pairs[:, 0]
             count = np.searchsorted(pairs, last, "right") - np.searchsorted(pairs, first)
@@ -180,6 +245,9 @@ def _side(store, cohorts, omics: str, offset: int) -> tuple[Side, pd.DataFrame, 
     frames, tokens, datasets = {}, [], []
     for cohort in cohorts:
         ds = store.open(cohort, omics)
+        if ds.attrs.get("kind", "continuous") != "continuous":
+            raise JobError(f"omics {omics!r} of cohort {cohort} is {ds.attrs['kind']}, not continuous; "
+                           "scan it as `mutations` of a phenotype scan")
         datasets.append(ds)
         frames[cohort] = pd.DataFrame(
             {"feature": ds["feature"].to_numpy().astype(str), "gene": ds["gene"].to_numpy().astype(str)}
@@ -205,6 +273,12 @@ def _cohorts_with(store, spec: ScanSpec) -> tuple[str, ...]:
     needed = [spec.omics] + ([spec.omics_y] if spec.omics_y else [])
     available = [c for c in store.cohorts() if all(o in store.omics(c) for o in needed)]
     what = " and ".join(repr(o) for o in needed)
+    if spec.kind == "tumor_normal":
+        available = [c for c in available if "normal" in store.tissues(c, spec.omics)]
+        what += " tumor and normal"
+    elif spec.kind == "phenotype" and not spec.mutations:
+        available = [c for c in available if store.has_phenotypes(c)]
+        what += " and phenotype"
     if spec.cohorts:
         missing = [c for c in spec.cohorts if c not in available]
         if missing:
@@ -238,6 +312,15 @@ def make_plan(spec: ScanSpec) -> Plan:
         if len(cis_pairs) == 0:
             raise JobError(f"no gene of {spec.omics!r} is also a gene of {spec.omics_y!r}; a cis scan "
                            "matches features by their gene (give --gene-map at ingest)")
+    partners, normal = (), None
+    if spec.kind == "tumor_normal":
+        normal = _normal_side(store, cohorts, spec.omics, x_table)
+        partners = (Partner(TUMOR_VS_NORMAL, "tissue", "TN", data=(None,) * len(cohorts)),)
+    elif spec.kind == "phenotype":
+        partners = _phenotype_partners(store, cohorts, spec, x_sets)
+    if partners:
+        tables.append(pd.DataFrame({"feature": [p.name for p in partners], "gene": "",
+                                    "omics": [p.omics for p in partners]}))
     features = pd.concat(tables, ignore_index=True)
     features.insert(0, "code", np.arange(len(features), dtype=np.int32))
     shard_size = shard_size_for(len(features))
@@ -247,7 +330,12 @@ def make_plan(spec: ScanSpec) -> Plan:
         "omics": spec.omics,
         "omics_y": spec.omics_y,
         "cohorts": list(cohorts),
-        "inputs": list(x.tokens) + (list(y.tokens) if y else []),
+        "inputs": list(x.tokens) + (list(y.tokens) if y else []) + (list(normal.tokens) if normal else []),
+        "partners": [f"{p.omics}:{p.name}:{p.type}" for p in partners],
+        "phenotypes": list(spec.phenotypes),
+        "mutations": spec.mutations,
+        "minimums": [spec.min_tumor, spec.min_normal, spec.min_samples, spec.min_group, spec.min_events,
+                     spec.cox_min_n, spec.cox_min_side],
         "min_n": spec.min_n,
         "p_mode": spec.p_mode,
         "min_cohorts": spec.min_cohorts,
@@ -255,11 +343,12 @@ def make_plan(spec: ScanSpec) -> Plan:
     }
     fingerprint = hashlib.sha256(json.dumps(scan, sort_keys=True).encode()).hexdigest()
     tiles = tuple(plan_tiles(x.n, spec.tile_size, y.n if y and spec.kind == "trans" else None,
-                             one_d=spec.kind == "cis"))
+                             one_d=spec.kind != "trans"))
     context = ScanContext(
         store=str(spec.store), kind=spec.kind, cohorts=cohorts, x=x, y=y, samples=samples,
         cis_pairs=cis_pairs, tile_size=spec.tile_size, shard_size=shard_size, min_n=spec.min_n,
         p_mode=spec.p_mode, min_cohorts=spec.min_cohorts, results=ResultStore(str(spec.results)),
+        partners=partners, normal=normal, stats=spec,
     )
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -293,3 +382,91 @@ def _gene_pairs(x_table: pd.DataFrame, y_table: pd.DataFrame) -> np.ndarray:
     x_by_gene = pd.DataFrame({"gene": x_table["gene"].to_numpy(), "x": np.arange(len(x_table))})
     pairs = x_by_gene.merge(y_by_gene, on="gene").sort_values(["x", "y"])
     return pairs[["x", "y"]].to_numpy(dtype=np.int64).reshape(-1, 2)
+
+
+def _normal_side(store, cohorts, omics: str, x_table: pd.DataFrame) -> Side:
+    """Rows of each cohort's normal Dataset for the positions of the (tumor) universe."""
+    ids = x_table["feature"].to_numpy()
+    local_index, tokens = [], []
+    for cohort in cohorts:
+        ds = store.open(cohort, omics, tissue="normal")
+        features = ds["feature"].to_numpy().astype(str)
+        index = np.full(len(ids), -1, dtype=np.int64)
+        at = np.searchsorted(ids, features)
+        known = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == features)
+        index[at[known]] = np.flatnonzero(known)
+        local_index.append(index)
+        tokens.append(f"{ds.attrs.get('ingested_at', '')}:{ds.sizes['feature']}x{ds.sizes['sample']}")
+    return Side(omics=omics, offset=0, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens),
+                tissue="normal")
+
+
+def _phenotype_partners(store, cohorts, spec: ScanSpec, x_sets) -> tuple[Partner, ...]:
+    """Phenotypes (and mutation rows) of the scan, aligned to each cohort's omics samples."""
+    samples = [ds["sample"].to_numpy().astype(str) for ds in x_sets]
+    tables = [store.phenotypes(c) if store.has_phenotypes(c) else {} for c in cohorts]
+    names = sorted(set().union(*tables))
+    if spec.phenotypes:
+        unknown = [n for n in spec.phenotypes if n not in names]
+        if unknown:
+            raise JobError(f"phenotypes {', '.join(map(repr, unknown))} are in no cohort of the scan; "
+                           f"the cohorts have: {', '.join(names) or 'none (ingest a clinical table)'}")
+        names = list(spec.phenotypes)
+    partners = []
+    for name in names:
+        found = [t[name] for t in tables if name in t]
+        types = {p.type for p in found}
+        if len(types) > 1:
+            raise JobError(f"phenotype {name!r} has different types across cohorts ({', '.join(sorted(types))}); "
+                           "ingest it with one type everywhere")
+        levels = {p.levels for p in found}
+        if len(levels) > 1:
+            raise JobError(f"phenotype {name!r} has different levels across cohorts; declare its levels "
+                           "at ingest (--levels) so that every cohort orders them alike")
+        kind, level = types.pop(), levels.pop()
+        data = []
+        for c, table in enumerate(tables):
+            if name not in table:
+                data.append(None)
+                continue
+            p = table[name].align(samples[c])
+            if kind == "CON":
+                data.append({"values": np.asarray(p.values, dtype=np.float64)})
+            elif kind == "SURV":
+                event = np.where(p.event < 0, np.nan, p.event).astype(np.float64)
+                data.append({"time": np.asarray(p.time, dtype=np.float64), "event": event})
+            else:
+                x_code = 1 if level == ("0", "1") else 0  # STATS.md: the group coded 1, else the first level
+                data.append({"codes": np.asarray(p.codes, dtype=np.int64), "x_code": x_code})
+        partners.append(Partner(name, "phenotype", kind, level, tuple(data)))
+    if spec.mutations:
+        partners.extend(_mutation_partners(store, cohorts, spec, samples))
+    if not partners:
+        raise JobError("the phenotype scan has nothing to test: no phenotype in its cohorts and no "
+                       "`mutations` omics; ingest a clinical or survival table, or set mutations")
+    return tuple(partners)
+
+
+def _mutation_partners(store, cohorts, spec: ScanSpec, samples) -> list[Partner]:
+    """Rows of a binary omics with at least ``min_group`` carriers and non-carriers among
+    the scanned samples of some cohort, as binary phenotypes (x = carriers)."""
+    aligned = {}
+    for c, cohort in enumerate(cohorts):
+        if spec.mutations not in store.omics(cohort):
+            continue
+        ds = store.open(cohort, spec.mutations)
+        if ds.attrs.get("kind") != "binary":
+            raise JobError(f"mutations = {spec.mutations!r}: cohort {cohort} has it as "
+                           f"{ds.attrs.get('kind', 'continuous')} values; ingest a 0/1 table (.cbt or --binary)")
+        columns = pd.Index(ds["sample"].to_numpy().astype(str)).get_indexer(samples[c])
+        values = ds["values"].to_numpy()
+        codes = np.where(columns >= 0, values[:, np.maximum(columns, 0)], np.nan)
+        codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
+        for name, row in zip(ds["feature"].to_numpy().astype(str), codes):
+            if min((row == 1).sum(), (row == 0).sum()) >= spec.min_group:
+                aligned.setdefault(name, {})[c] = row
+    return [
+        Partner(name, spec.mutations, "BIN", ("0", "1"),
+                tuple({"codes": rows[c], "x_code": 1} if c in rows else None for c in range(len(cohorts))))
+        for name, rows in sorted(aligned.items())
+    ]

@@ -20,43 +20,45 @@ from storage.cohort_store import CohortStore
 from storage.results import TESTS
 
 
-@functools.lru_cache(maxsize=64)
-def _values_array(store: str, cohort: str, omics: str, token: str):
-    """The cohort's zarr ``values`` array, opened once per worker and input version."""
-    import zarr
-
-    return zarr.open_array(CohortStore(store).values_path(cohort, omics), mode="r")
-
-
 def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which of ``positions`` (within ``side``) cohort ``c`` has, and their values (one slice)."""
     local = side.local_index[c][positions]
     present = np.flatnonzero(local >= 0)
     if present.size == 0:
         return present, np.empty((0, 0), dtype=np.float32)
-    array = _values_array(ctx.store, ctx.cohorts[c], side.omics, side.tokens[c])
+    array = _values_array(ctx.store, ctx.cohorts[c], side.omics, side.tokens[c], side.tissue)
     return present, np.asarray(array[local[present[0]]: local[present[-1]] + 1])
+
+
+@functools.lru_cache(maxsize=64)
+def _values_array(store: str, cohort: str, omics: str, token: str, tissue: str = "tumor"):
+    """The cohort's zarr ``values`` array, opened once per worker and input version."""
+    import zarr
+
+    return zarr.open_array(CohortStore(store).values_path(cohort, omics, tissue), mode="r")
 
 
 class _Results:
     """Per-cohort results of a tile's ``P`` pairs, filled cohort by cohort."""
 
-    def __init__(self, k: int, feature: np.ndarray, partner: np.ndarray, test: str):
+    def __init__(self, k: int, feature: np.ndarray, partner: np.ndarray, test):
         p = len(feature)
         self.feature, self.partner = feature.astype(np.int32), partner.astype(np.int32)
-        self.test = test
+        self.test = np.broadcast_to(np.asarray([TESTS.index(t) for t in np.atleast_1d(test)], np.int8), (p,))
         self.stat = np.full((k, p), np.nan, dtype=np.float32)
         self.n = np.zeros((k, p), dtype=np.int16)
         self.slogp = np.full((k, p), np.nan)
         self.floored = np.zeros((k, p), dtype=bool)
 
-    def put(self, c: int, where, effect, n, logp):
+    def put(self, c: int, where, effect, n, logp, direction=None):
+        """Store results; ``direction`` gives the sign when it is not the effect's (Cox:
+        log HR; a fit that did not converge has no effect and is signed +)."""
         from kernels.pvalues import signed_log10p
         from kernels.spearman import LOG_P_FLOOR
 
         self.stat[c, where] = effect
         self.n[c, where] = n
-        self.slogp[c, where] = signed_log10p(effect, logp)
+        self.slogp[c, where] = signed_log10p(effect if direction is None else direction, logp)
         self.floored[c, where] = logp == LOG_P_FLOOR  # only mode r floors
 
 
@@ -107,7 +109,7 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
         x_row = np.full(len(bi), -1)
         x_row[px] = np.arange(len(px))
         xs, ys = ctx.samples[c]
-        y_array = _values_array(ctx.store, ctx.cohorts[c], ctx.y.omics, ctx.y.tokens[c])
+        y_array = _values_array(ctx.store, ctx.cohorts[c], ctx.y.omics, ctx.y.tokens[c], ctx.y.tissue)
         wanted = np.unique(local_y[both])
         y_rows = np.asarray(y_array.oindex[wanted, :])
         for p in both:
@@ -118,7 +120,75 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
     return out
 
 
-COMPUTE = {"trans": _spearman_dense, "cis": _spearman_cis}
+def _tumor_normal(ctx: ScanContext, tile: Tile) -> _Results:
+    """Each feature of block i, tumor against normal samples (Wilcoxon, x = tumor)."""
+    from kernels.wilcoxon import wilcoxon_block
+
+    bi = ctx.x.block(tile.i, ctx.tile_size)
+    out = _Results(len(ctx.cohorts), ctx.x.offset + bi, np.full(len(bi), ctx.x.n), "wilcoxon")
+    for c in range(len(ctx.cohorts)):
+        pt, vt = _rows(ctx, ctx.x, c, bi)
+        pn, vn = _rows(ctx, ctx.normal, c, bi)
+        both = np.intersect1d(pt, pn)
+        if both.size == 0:
+            continue
+        values = np.concatenate([vt[np.searchsorted(pt, both)], vn[np.searchsorted(pn, both)]], axis=1)
+        group = np.r_[np.ones(vt.shape[1], np.int8), np.zeros(vn.shape[1], np.int8)]
+        st = ctx.stats
+        hl, n, logp = wilcoxon_block(values, group, min_x=st.min_tumor, min_y=st.min_normal,
+                                     require_nonzero=True)
+        out.put(c, both, hl, n, logp)
+    return out
+
+
+def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
+    """Each feature of block i against each partner phenotype, with the test of its type."""
+    from kernels.cox import cox_block
+    from kernels.groups import anova_block, jt_block
+    from kernels.spearman import spearman_block
+    from kernels.wilcoxon import wilcoxon_block
+
+    bi = ctx.x.block(tile.i, ctx.tile_size)
+    k, parts, st = len(ctx.cohorts), ctx.partners, ctx.stats
+    out = _Results(k, np.repeat(ctx.x.offset + bi, len(parts)),
+                   np.tile(ctx.x.n + np.arange(len(parts)), len(bi)),
+                   np.tile([p.test for p in parts], len(bi)))
+    for c in range(k):
+        present, values = _rows(ctx, ctx.x, c, bi)
+        if present.size == 0:
+            continue
+        for j, partner in enumerate(parts):
+            data = partner.data[c]
+            if data is None:
+                continue
+            where = present * len(parts) + j
+            direction = None
+            if partner.type == "CON":
+                rho, n, logp = spearman_block(values, data["values"][None, :], min_n=ctx.min_n, p_mode=ctx.p_mode)
+                effect, n, logp = rho[:, 0], n[:, 0], logp[:, 0]
+            elif partner.type == "SURV":
+                effect, n, logp, _ = cox_block(values, data["time"], data["event"], min_n=st.cox_min_n,
+                                               min_side=st.cox_min_side, min_events=st.min_events)
+                with np.errstate(divide="ignore"):
+                    direction = np.where(np.isnan(effect), 0.0, np.log(effect))
+            elif partner.type == "BIN":
+                if len(partner.levels) != 2:
+                    continue  # STATS.md: exactly two levels
+                codes = data["codes"]
+                group = np.where(codes == data["x_code"], 1, np.where(codes >= 0, 0, -1)).astype(np.int8)
+                effect, n, logp = wilcoxon_block(values, group, min_x=st.min_group, min_y=st.min_group,
+                                                 min_total=st.min_samples)
+            elif partner.type == "ORD":
+                effect, n, logp = jt_block(values, data["codes"], min_n=st.min_samples)
+            else:  # CAT
+                effect, n, logp = anova_block(values, data["codes"], min_n=st.min_samples)
+                direction = np.zeros_like(effect)  # STATS.md: p unsigned (sign +)
+            out.put(c, where, effect, n, logp, direction)
+    return out
+
+
+COMPUTE = {"trans": _spearman_dense, "cis": _spearman_cis, "tumor_normal": _tumor_normal,
+           "phenotype": _phenotype}
 
 
 def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
@@ -131,8 +201,7 @@ def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
     columns = {
         "feature": np.concatenate([res.feature[keep], res.partner[keep]]),
         "partner": np.concatenate([res.partner[keep], res.feature[keep]]),
-        "test": pd.Categorical.from_codes(np.full(2 * len(keep), TESTS.index(res.test), dtype=np.int8),
-                                          categories=list(TESTS)),
+        "test": pd.Categorical.from_codes(np.tile(res.test[keep], 2), categories=list(TESTS)),
     }
     for c, cohort in enumerate(ctx.cohorts):
         counts = np.tile(res.n[c, keep], 2)

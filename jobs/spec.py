@@ -9,9 +9,11 @@ Example::
 
     store = "store"              # the cohort store (Zarr), made by `linkscan ingest`
     results = "results"          # where result shards go (Parquet)
-    kind = "trans"                # trans | cis
+    kind = "trans"                # trans | cis | tumor_normal | phenotype
     omics = "proteome"
     omics_y = ""                  # partner omics (trans of two omics, cis)
+    phenotypes = []               # phenotype scans: [] = every phenotype
+    mutations = ""                # phenotype scans: binary omics tested as phenotypes
     cohorts = []                 # [] = every cohort of the store with this omics
 
     [statistics]
@@ -41,15 +43,24 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
     "": {
         "store": (str, None, "cohort store made by `linkscan ingest` (required)"),
         "results": (str, None, "result store directory (required); resubmitting resumes it"),
-        "kind": (str, "trans", "scan kind: trans or cis"),
+        "kind": (str, "trans", "scan kind: trans, cis, tumor_normal or phenotype"),
         "omics": (str, None, "omics to scan, as named at ingest (required)"),
         "omics_y": (str, "", "partner omics: trans of two omics, or cis (required by cis)"),
         "cohorts": (list, [], "cohorts to include; [] = all cohorts that have the omics"),
+        "phenotypes": (list, [], "phenotype scans: phenotypes to test; [] = all"),
+        "mutations": (str, "", "phenotype scans: a binary omics whose rows are tested too"),
     },
     "statistics": {
         "min_n": (int, 10, "minimum overlapping samples for a Spearman result"),
         "p_mode": (str, "t", "p-values: t (t approximation) or r (R cor.test, AS 89)"),
         "min_cohorts": (int, 1, "minimum cohorts with a result for a meta p"),
+        "min_tumor": (int, 20, "tumor_normal: minimum tumor values"),
+        "min_normal": (int, 10, "tumor_normal: minimum normal values"),
+        "min_samples": (int, 20, "binary, ordinal, categorical phenotypes: minimum samples"),
+        "min_group": (int, 10, "binary phenotypes and mutations: minimum samples per group"),
+        "min_events": (int, 5, "survival: minimum events"),
+        "cox_min_n": (int, 10, "survival: minimum samples"),
+        "cox_min_side": (int, 10, "survival: minimum samples on each side of the feature's median"),
     },
     "scan": {
         "tile_size": (int, 500, "features per block; a task holds cohorts x tile_size^2 results"),
@@ -133,6 +144,8 @@ def read_job(path: str | Path) -> Job:
             kind=top["kind"],
             omics_y=top["omics_y"],
             cohorts=tuple(top["cohorts"]),
+            phenotypes=tuple(top["phenotypes"]),
+            mutations=top["mutations"],
             tile_size=merged["scan"]["tile_size"],
             **merged["statistics"],
         )
@@ -152,14 +165,15 @@ def _resolve(base: Path, value: str) -> str:
 
 
 def write_job(path: str | Path, *, store: str, results: str, omics: str, kind: str = "trans",
-              omics_y: str = "", cohorts=(), tile_size: int = 500, n_workers: int = 0,
-              p_mode: str = "t") -> Path:
+              omics_y: str = "", mutations: str = "", cohorts=(), tile_size: int = 500,
+              n_workers: int = 0, p_mode: str = "t") -> Path:
     """Write a job file (used by `linkscan demo`)."""
     path = Path(path)
     cohort_list = ", ".join(f'"{c}"' for c in cohorts)
     path.write_text(
         f'store = "{store}"\nresults = "{results}"\nkind = "{kind}"\nomics = "{omics}"\n'
-        f'omics_y = "{omics_y}"\ncohorts = [{cohort_list}]\n\n[statistics]\nmin_n = 10\n'
+        f'omics_y = "{omics_y}"\nmutations = "{mutations}"\ncohorts = [{cohort_list}]\n\n'
+        f'[statistics]\nmin_n = 10\n'
         f'p_mode = "{p_mode}"\nmin_cohorts = 1\n\n[scan]\ntile_size = {tile_size}\n\n'
         f'[cluster]\naddress = ""\nn_workers = {n_workers}\n'
     )
