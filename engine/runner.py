@@ -101,7 +101,7 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
     todo = [tile for tile in plan.tiles if tile.key not in done]
     report = ScanReport(str(plan.spec.results), len(plan.tiles), len(plan.tiles) - len(todo))
     start = time.perf_counter()
-    bar = Progress(len(todo), sum(plan.pairs(t) for t in todo) * len(plan.context.cohorts),
+    bar = Progress(len(todo), sum(plan.pairs(t) for t in todo),
                    enabled=progress)
     limit = max_in_flight or 2 * max(sum(client.nthreads().values()), 1)
     context = client.scatter(plan.context, broadcast=True, hash=False)
@@ -131,7 +131,7 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
                 ) from exc
             done[tile.key] = entry
             report.tiles_run.append(tile.key)
-            pairs = plan.pairs(tile) * len(plan.context.cohorts)
+            pairs = plan.pairs(tile)
             report.pairs += pairs
             bar.update(1, pairs)
             nxt = next(pending, None)

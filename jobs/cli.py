@@ -129,14 +129,24 @@ def _submit(args) -> None:
 
 
 def _query(args) -> None:
+    import pandas as pd
+
     from storage.results import result_stores
 
     stores = result_stores(args.results, args.kind)
+    found = []
     for store in stores:
         rows = store.lookup(args.gene, cohort=args.cohort, top=args.top, min_slogp=args.min_slogp,
                             max_fdr=args.max_fdr, partner=args.phenotype)
+        kind = store.manifest().get("kind", "trans")
         if len(stores) > 1 and args.format == "table":
-            print(f"== {store.manifest().get('kind', 'trans')}: {store.path}")
+            print(f"== {kind}: {store.path}")
+            print_rows(rows, "table")
+        found.append(rows.assign(kind=kind) if len(stores) > 1 else rows)
+    if len(stores) == 1 or args.format != "table":
+        rows = pd.concat(found, ignore_index=True) if len(found) > 1 else found[0]
+        if len(stores) > 1:
+            rows = rows[["kind", *[c for c in rows.columns if c != "kind"]]]
         print_rows(rows, args.format)
 
 
@@ -153,35 +163,58 @@ def print_rows(rows, fmt: str, stream=None) -> None:
         stream.write(rows.to_string(index=False, na_rep="NA", float_format=lambda v: f"{v:.4g}") + "\n")
 
 
+#: The demo's scans: name -> job file fields.
+DEMO_SCANS = {
+    "trans": {"kind": "trans", "omics": "proteome"},
+    "tumor_normal": {"kind": "tumor_normal", "omics": "proteome"},
+    "phenotype": {"kind": "phenotype", "omics": "proteome", "mutations": "mutation"},
+    "cis": {"kind": "cis", "omics": "rna", "omics_y": "proteome"},
+}
+
+
 def _demo(args) -> None:
     import shutil
 
-    from engine.runner import run_scan
+    from engine.runner import open_client, run_scan
     from jobs.spec import read_job, write_job
     from storage import synthetic
-    from storage.ingest import ingest
-    from storage.results import ResultStore
+    from storage.ingest import ingest, ingest_phenotypes
+    from storage.results import result_stores
 
     root = Path(args.dir)
     root.mkdir(parents=True, exist_ok=True)
-    print(f"[1/4] generating {len(synthetic.CPTAC_COHORTS)} CPTAC-shaped cohorts x "
-          f"{args.features} proteins (seed {args.seed}) in {root / 'tables'}")
-    tables = synthetic.make_pan_cancer(n_features=args.features, seed=args.seed)
-    paths = synthetic.write_tables(tables, root / "tables")
-    print(f"[2/4] ingesting into the cohort store {root / 'store'}")
-    for cohort, path in paths.items():
-        print("   ", ingest(root / "store", cohort, "proteome", path))
+    print(f"[1/4] generating {len(synthetic.CPTAC_COHORTS)} CPTAC-shaped cohorts x {args.features} "
+          f"proteins (seed {args.seed}): tumor and normal proteomes, RNA, mutations, clinical, survival")
+    tables = synthetic.make_gene_page_set(n_features=args.features, seed=args.seed)
+    files = synthetic.write_gene_page_tables(tables, root / "tables")
+    print(f"[2/4] ingesting {root / 'tables'} into the cohort store {root / 'store'}")
+    store = root / "store"
+    for cohort, paths in files.items():
+        ingest(store, cohort, "proteome", paths["proteome"])
+        ingest(store, cohort, "proteome", paths["proteome_normal"], tissue="normal")
+        ingest(store, cohort, "rna", paths["rna"])
+        ingest(store, cohort, "mutation", paths["mutation"])
+        ingest_phenotypes(store, cohort, clinical=paths["clinical"], types_file=paths["clinical_types"],
+                          levels={"stage": synthetic.STAGE_LEVELS},
+                          unknown={"stage": synthetic.STAGE_UNKNOWN}, survival=paths["survival"])
+        print(f"    {cohort}: proteome (tumor, normal), rna, mutation, clinical and survival")
     # The demo owns its folder: new inputs make earlier results stale, so start over.
     shutil.rmtree(root / "results", ignore_errors=True)
-    job = write_job(root / "demo.toml", store="store", results="results", omics="proteome",
-                    tile_size=args.tile_size, n_workers=args.workers)
-    print(f"[3/4] trans scan on a LocalCluster: linkscan submit {job}")
-    spec = read_job(job).scan
-    print("   ", run_scan(spec, n_workers=args.workers or None))
-    print(f"[4/4] linkscan query {synthetic.DEMO_GENE} --results {root / 'results'} --top 10")
-    rows = ResultStore(spec.results).lookup(synthetic.DEMO_GENE, top=10)
-    stats = [c for c in rows.columns if c.endswith("_stat")][:4]
-    print_rows(rows[["feature", "partner", "meta_slogp", "n_cohorts", *stats]], "table")
+    print(f"[3/4] scans on a LocalCluster, one job file each in {root / 'jobs'}")
+    (root / "jobs").mkdir(exist_ok=True)
+    with open_client(n_workers=args.workers or None) as client:
+        for name, fields in DEMO_SCANS.items():
+            job = write_job(root / "jobs" / f"{name}.toml", store="../store", results=f"../results/{name}",
+                            tile_size=args.tile_size, n_workers=args.workers, **fields)
+            print(f"    linkscan submit {job}")
+            print("    ", run_scan(read_job(job).scan, client=client))
+    print(f"[4/4] linkscan query {synthetic.DEMO_GENE} --results {root / 'results'} --top 5")
+    for store in result_stores(root / "results"):
+        rows = store.lookup(synthetic.DEMO_GENE, top=5)
+        print(f"== {store.manifest()['kind']}")
+        sides = [c for c in ("feature", "omics", "partner", "partner_omics") if c in rows.columns]
+        stats = [c for c in rows.columns if c.endswith("_stat")][:3]
+        print_rows(rows[[*sides, "test", "meta_slogp", "meta_log10q", "n_cohorts", *stats]], "table")
 
 
 def build_parser() -> argparse.ArgumentParser:

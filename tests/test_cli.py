@@ -25,37 +25,42 @@ def demo(tmp_path_factory):
     return root, proc.stdout
 
 
-def test_demo__ends_with_the_planted_gene_and_its_module(demo):
+def test_demo__ends_with_the_planted_gene_on_every_kind_of_scan(demo):
     root, out = demo
-    assert "[4/4] linkscan query MKI67" in out and (root / "results" / "complete.json").exists()
-    table = out.split("[4/4]")[1].splitlines()[2:]
-    partners = [line.split()[1] for line in table if line.strip()]
+    assert "[4/4] linkscan query MKI67" in out
+    for kind in ("trans", "tumor_normal", "phenotype", "cis"):
+        assert (root / "results" / kind / "complete.json").exists()
+    sections = dict(part.split("\n", 1) for part in out.split("[4/4]")[1].split("== ")[1:])
+    assert set(sections) == {"trans", "tumor_normal", "phenotype", "cis"}
+    partners = [line.split()[1] for line in sections["trans"].splitlines()[1:] if line.strip()]
     module = next(m for m in synthetic.MODULES if synthetic.DEMO_GENE in m.genes)
-    assert len(partners) == 10 and set(partners[:5]) <= set(module.genes)
+    assert len(partners) == 5 and set(partners) <= set(module.genes)
+    assert "tumor_vs_normal" in sections["tumor_normal"]
+    assert {"stage", "OS", "TP53"} <= {line.split()[2] for line in sections["phenotype"].splitlines()[1:]}
 
 
 def test_query__formats(demo, capsys):
     root, _ = demo
-    assert main(["query", "mki67", "--results", str(root / "results"), "--top", "3", "--format", "tsv"]) == 0
+    assert main(["query", "mki67", "--results", str(root / "results" / "trans"), "--top", "3", "--format", "tsv"]) == 0
     tsv = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), sep="\t")
     assert len(tsv) == 3 and (tsv.feature == "MKI67").all()
     assert np.all(np.diff(tsv.meta_slogp.abs()) <= 0)
-    assert main(["query", "MKI67", "--results", str(root / "results"), "--cohort", "GBM",
+    assert main(["query", "MKI67", "--results", str(root / "results" / "trans"), "--cohort", "GBM",
                  "--min-slogp", "3", "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert records and all(abs(r["GBM_slogp"]) >= 3 for r in records)
     assert set(records[0]) == {"feature", "partner", "partner_gene", "test", "GBM_stat", "GBM_n", "GBM_slogp",
                                "GBM_log10q"}
-    assert main(["query", "MKI67", "--results", str(root / "results"), "--max-fdr", "1e-4", "--format", "json"]) == 0
+    assert main(["query", "MKI67", "--results", str(root / "results" / "trans"), "--max-fdr", "1e-4", "--format", "json"]) == 0
     strong = json.loads(capsys.readouterr().out)
     assert strong and all(r["meta_log10q"] <= -4 for r in strong)
-    assert main(["query", "MKI67", "--results", str(root / "results"), "--min-slogp", "1e9"]) == 0
+    assert main(["query", "MKI67", "--results", str(root / "results" / "trans"), "--min-slogp", "1e9"]) == 0
     assert "no associations pass the filters" in capsys.readouterr().out
 
 
 def test_query__unknown_gene_is_a_message_not_a_traceback(demo, capsys):
     root, _ = demo
-    assert main(["query", "MKI76", "--results", str(root / "results")]) == 2
+    assert main(["query", "MKI76", "--results", str(root / "results" / "trans")]) == 2
     err = capsys.readouterr().err
     assert "no feature or gene named 'MKI76'" in err and "MKI67" in err and "Traceback" not in err
 
@@ -66,7 +71,7 @@ def test_query__fresh_process_imports_nothing_heavy(demo):
         "import sys; from jobs.cli import main; main(['query', 'MKI67', '--results', sys.argv[1], '--top', '2']);"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed', 'numba', 'xarray', 'zarr', 'scipy'}))"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(root / "results")], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code, str(root / "results" / "trans")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
@@ -193,3 +198,16 @@ def test_submit__bad_job_file_is_a_message(tmp_path, capsys):
     job.write_text('store = "s"\nresults = "r"\nomics = "proteome"\n[scan]\ntilesize = 3\n')
     assert main(["submit", str(job)]) == 2
     assert "unknown key scan.tilesize" in capsys.readouterr().err
+
+
+def test_query__a_folder_of_scans_by_kind(demo, capsys):
+    root, _ = demo
+    assert main(["query", "MKI67", "--results", str(root / "results"), "--format", "tsv", "--top", "1"]) == 0
+    rows = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), sep="\t")
+    assert set(rows.kind) == {"trans", "tumor_normal", "phenotype", "cis"}
+    assert main(["query", "MKI67", "--results", str(root / "results"), "--kind", "phenotype",
+                 "--phenotype", "stage", "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["partner"] for r in records] == ["stage"] and records[0]["test"] == "jt"
+    assert main(["query", "MKI67", "--results", str(root / "results"), "--kind", "gwas"]) == 2
+    assert "holds no 'gwas' scan" in capsys.readouterr().err
