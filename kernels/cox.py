@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kernels._args import count_arg, feature_block
 from kernels._jit import jit
 from kernels.pvalues import log_norm_sf
 
@@ -303,12 +304,6 @@ def _cox_kernel(values, order, dead, gid, min_n, min_side, min_events, max_iter,
 # --------------------------------------------------------------------------- driver
 
 
-def _check_count(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def cox_block(values: ArrayLike, time: ArrayLike, event: ArrayLike, *, min_n: int = 10,
               min_side: int = 10, min_events: int = 5, max_iter: int = 30,
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -400,16 +395,11 @@ def cox_block(values: ArrayLike, time: ArrayLike, event: ArrayLike, *, min_n: in
     feature (risk scores :math:`e^{\beta x - c}` with :math:`c = \max \beta x`, so no
     overflow). The block is one compiled loop, nogil, without per-feature allocation.
     """
-    min_n = _check_count(min_n, "min_n", 2)
-    min_side = _check_count(min_side, "min_side", 0)
-    min_events = _check_count(min_events, "min_events", 1)
-    max_iter = _check_count(max_iter, "max_iter", 1)
-    x = np.asarray(values)
-    if x.ndim != 2:
-        raise ValueError(f"values must be 2-D (features x samples), got shape {x.shape}")
-    if x.dtype not in (np.float32, np.float64):
-        x = x.astype(np.float64)
-    x = np.ascontiguousarray(x)
+    min_n = count_arg(min_n, "min_n", 2)
+    min_side = count_arg(min_side, "min_side", 0)
+    min_events = count_arg(min_events, "min_events", 1)
+    max_iter = count_arg(max_iter, "max_iter", 1)
+    x = feature_block(values)
     nf, s = x.shape
     t = np.asarray(time, dtype=np.float64)
     e = np.asarray(event, dtype=np.float64)

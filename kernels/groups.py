@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kernels._args import count_arg, feature_block
 from kernels._jit import jit
 from kernels.pvalues import log_f_sf, log_norm_sf
 from kernels.spearman import _two_prod
@@ -269,13 +270,8 @@ def _anova_kernel(values, level, nlev, min_n, fout, nout, logp):
 
 def _check(values, level, min_n):
     """Validated (values 2-D float, level int64 (s,), number of level codes)."""
-    if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 2:
-        raise ValueError(f"min_n must be an integer >= 2, got {min_n!r}")
-    values = np.asarray(values)
-    if values.ndim != 2:
-        raise ValueError(f"values must be 2-D (features x samples), got shape {values.shape}")
-    if values.dtype not in (np.float32, np.float64):
-        values = values.astype(np.float64)
+    count_arg(min_n, "min_n", 2)
+    values = feature_block(values)
     level = np.asarray(level)
     if level.ndim != 1 or level.shape[0] != values.shape[1]:
         raise ValueError(f"level must be 1-D with one code per sample ({values.shape[1]}), "

@@ -23,6 +23,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kernels._args import count_arg, feature_block
 from kernels._jit import jit
 from kernels.pvalues import log_beta, log_betainc_core, pnorm_tail
 
@@ -363,13 +364,8 @@ def _finalize_complete(sxy, ix, iy, sxx_x, sxx_y, tie_x, tie_y, n, self_scan, mo
 # --------------------------------------------------------------------------- driver
 
 
-def _as_block(a, name: str) -> np.ndarray:
-    a = np.asarray(a)
-    if a.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (features x samples), got shape {a.shape}")
-    if not np.issubdtype(a.dtype, np.floating):
-        a = a.astype(np.float64)
-    return a
+# only ranks of the values reach compiled code, so every float dtype is kept as it is
+_RANKED_FLOATS = (np.float16, np.float32, np.float64, np.longdouble)
 
 
 def _prepare(a: np.ndarray):
@@ -410,12 +406,11 @@ def _lbeta_table(s: int) -> np.ndarray:
 def _spearman_block(x, y, min_n: int, p_mode: str, force_missing_path: bool):
     if p_mode not in _MODES:
         raise ValueError(f"p_mode must be 't' or 'r', got {p_mode!r}")
-    if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 3:
-        raise ValueError(f"min_n must be an integer >= 3, got {min_n!r}")
+    min_n = count_arg(min_n, "min_n", 3)
     mode = _MODES[p_mode]
-    x = _as_block(x, "x")
+    x = feature_block(x, "x", keep=_RANKED_FLOATS)
     self_scan = y is None
-    y = x if self_scan else _as_block(y, "y")
+    y = x if self_scan else feature_block(y, "y", keep=_RANKED_FLOATS)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same samples: {x.shape[1]} != {y.shape[1]}")
     nx, s = x.shape

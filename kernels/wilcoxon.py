@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kernels._args import KERNEL_FLOATS, count_arg, feature_block
 from kernels._jit import jit
 from kernels.pvalues import log_norm_sf
 
@@ -495,13 +496,6 @@ def _wilcoxon_rows(values, xi, yi, min_x, min_y, min_total, require_nonzero, cdf
 # --------------------------------------------------------------------------- driver
 
 
-def _count_arg(value, name: str, least: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
-            or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
-    return int(value)
-
-
 def wilcoxon_block(values: ArrayLike, group: ArrayLike, *, min_x: int = 20, min_y: int = 10,
                    min_total: int = 0, require_nonzero: bool = False
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -580,15 +574,11 @@ def wilcoxon_block(values: ArrayLike, group: ArrayLike, *, min_x: int = 20, min_
     different blocks to use several cores). Results do not depend on how features are
     split into blocks.
     """
-    min_x = _count_arg(min_x, "min_x", 1)
-    min_y = _count_arg(min_y, "min_y", 1)
-    min_total = _count_arg(min_total, "min_total", 0)
-    values = np.asarray(values)
-    if values.ndim != 2:
-        raise ValueError(f"values must be 2-D (features x samples), got shape {values.shape}")
-    if not np.issubdtype(values.dtype, np.floating) or values.dtype == np.float16:
-        values = values.astype(np.float64)
-    values = np.ascontiguousarray(values)
+    min_x = count_arg(min_x, "min_x", 1)
+    min_y = count_arg(min_y, "min_y", 1)
+    min_total = count_arg(min_total, "min_total", 0)
+    # long double is kept as before (the compiled kernel then rejects it)
+    values = feature_block(values, keep=(*KERNEL_FLOATS, np.longdouble))
     group = np.asarray(group)
     if group.shape != (values.shape[1],):
         raise ValueError(f"group must have shape ({values.shape[1]},), got {group.shape}")
