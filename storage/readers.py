@@ -299,14 +299,8 @@ def read_rows(path: str | os.PathLike, what: str = "table") -> RowTable:
         raise InputError(f"{path}: the {what} is empty; write a header row of column names and one row per sample")
     header = [h.strip() for h in header]
     if len(header) < 2:
-        other = "," if delimiter == "\t" else "\t"
-        if header and other in header[0]:
-            raise InputError(
-                f"{path}: line {header_line} (the header) is one single column but holds "
-                f"{header[0].count(other)} {_DELIMITER_NAMES[other]}(s): the file looks "
-                f"{_DELIMITER_NAMES[other]}-separated while its name says {_DELIMITER_NAMES[delimiter]}-separated; "
-                f"rename it to {'.csv' if other == ',' else '.tsv'} or convert the delimiters"
-            )
+        if header:
+            _check_other_delimiter(path, header[0], header_line, delimiter)
         raise InputError(
             f"{path}: the {what} has a single column (line {header_line}); it needs the id column and at least "
             f"one more, {_DELIMITER_NAMES[delimiter]}-separated"
@@ -481,17 +475,23 @@ def _read_text(
     return ids, samples, values, state.inf_by_col
 
 
+def _check_other_delimiter(path: Path, cell: str, header_line: int, delimiter: str) -> None:
+    """InputError if a one-column header's only cell holds the other delimiter (tab vs comma):
+    the file's delimiter does not match its name."""
+    other = "," if delimiter == "\t" else "\t"
+    if other in cell:
+        raise InputError(
+            f"{path}: line {header_line} (the header) is one single column but holds "
+            f"{cell.count(other)} {_DELIMITER_NAMES[other]}(s): the file looks "
+            f"{_DELIMITER_NAMES[other]}-separated while its name says {_DELIMITER_NAMES[delimiter]}-separated; "
+            f"rename it to {'.csv' if other == ',' else '.tsv'} or convert the delimiters"
+        )
+
+
 def _sample_ids(path: Path, header: list[str], header_line: int, delimiter: str) -> list[str]:
     samples = [s.strip() for s in header[1:]]
     if not samples:
-        other = "," if delimiter == "\t" else "\t"
-        if other in header[0]:
-            raise InputError(
-                f"{path}: line {header_line} (the header) is one single column but holds "
-                f"{header[0].count(other)} {_DELIMITER_NAMES[other]}(s): the file looks "
-                f"{_DELIMITER_NAMES[other]}-separated while its name says {_DELIMITER_NAMES[delimiter]}-separated; "
-                f"rename it to {'.csv' if other == ',' else '.tsv'} or convert the delimiters"
-            )
+        _check_other_delimiter(path, header[0], header_line, delimiter)
         raise InputError(
             f"{path}: the table has no sample columns (the header on line {header_line} holds only the id column); "
             f"write one {_DELIMITER_NAMES[delimiter]}-separated sample id per column after the id column"
