@@ -151,13 +151,14 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
 def bh_tables(results, columns: list[str], entries: list[dict]) -> dict[str, int]:
     """Benjamini-Hochberg over every p of each column in the scan at once (STATS.md): the
     q of each distinct stored p, saved for the shards. Returns each column's tests m."""
-    from kernels.multitest import bh_logq
+    from kernels.multitest import bh_table
 
     counts = {}
     for column, x in results.p_values(columns, entries).items():  # -log10 p as stored
-        values, first = np.unique(x, return_index=True)
-        logq = bh_logq(-x.astype(np.float64) * math.log(10.0))
-        results.save_q_table(column, values, (logq[first] / math.log(10.0)).astype(np.float32))
+        values, repeats = np.unique(x, return_counts=True)  # ascending -log10 p
+        logp = -values[::-1].astype(np.float64) * math.log(10.0)  # ascending log p
+        table = bh_table(logp, repeats[::-1])
+        results.save_q_table(column, values, (table.logq[::-1] / math.log(10.0)).astype(np.float32))
         counts[column] = len(x)
     return counts
 

@@ -248,10 +248,10 @@ class ResultStore:
             table = self.path / "bh" / f"{column}.npz"
             with np.load(table) as saved:
                 values, log10q = saved["values"], saved["log10q"]
-            x = np.abs(frame[column].to_numpy(dtype=np.float32))
-            at = np.minimum(np.searchsorted(values, x), max(len(values) - 1, 0))
-            q = log10q[at] if len(values) else np.full(len(x), np.nan, np.float32)
-            frame[column.removesuffix("_slogp") + "_" + Q_SUFFIX[0]] = np.where(np.isnan(x), np.nan, q)
+            # every stored p is in its column's table: an exact (hash) lookup, no search
+            at = pd.Index(values).get_indexer(np.abs(frame[column].to_numpy(dtype=np.float32)))
+            q = np.append(log10q, np.float32(np.nan))[at]  # -1 (a null p) -> NaN
+            frame[column.removesuffix("_slogp") + "_" + Q_SUFFIX[0]] = q
         frame = frame[list(dtypes)].astype(dtypes)
         codes = frame["feature"].to_numpy()
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([0])
