@@ -259,6 +259,7 @@ def test_tumor_normal__real_ucec_coad_wilcoxon_equals_scipy(store, ucec, coad, t
     assert len(both) > 400 and (both.n_cohorts == 2).all()
 
 
+@pytest.mark.rlang
 def test_tumor_normal__real_ucec_matches_r_wilcox_test(ucec, tumor_normal, rscript, tmp_path):
     """Five UCEC features against R's wilcox.test(x, y, conf.int = TRUE): p (both exact and
     normal cases), and the estimate where R's is the exact Hodges-Lehmann median."""
@@ -520,6 +521,7 @@ def test_phenotype__real_ov_cox_equals_kernel(store, ov):
     assert (got.OV_stat > 1).any() and (got.OV_stat < 1).any()
 
 
+@pytest.mark.rlang
 def test_phenotype__real_ov_cox_matches_r_coxph(ov, rscript, tmp_path):
     """A sample of features against R's coxph(Surv(time, event) ~ x, ties = "efron"):
     the score-test p (summary()$sctest) and exp(coef)."""
