@@ -323,7 +323,13 @@ def make_plan(spec: ScanSpec) -> Plan:
                                     "omics": [p.omics for p in partners]}))
     features = pd.concat(tables, ignore_index=True)
     features.insert(0, "code", np.arange(len(features), dtype=np.int32))
-    shard_size = shard_size_for(len(features))
+    if partners:
+        n_pairs = x.n * len(partners)
+    elif spec.kind == "cis":
+        n_pairs = len(cis_pairs)
+    else:
+        n_pairs = x.n * y.n if y else x.n * (x.n - 1) // 2
+    shard_size = shard_size_for(len(features), n_pairs)
     scan = {
         "kind": spec.kind,
         "store": str(spec.store),

@@ -27,7 +27,11 @@ def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[
     if present.size == 0:
         return present, np.empty((0, 0), dtype=np.float32)
     array = _values_array(ctx.store, ctx.cohorts[c], side.omics, side.tokens[c], side.tissue)
-    return present, np.asarray(array[local[present[0]]: local[present[-1]] + 1])
+    lo, hi = local[present[0]], local[present[-1]] + 1
+    values = np.asarray(array[lo:hi])
+    if hi - lo != present.size:  # rows between them that are not in the scan (normal-only features)
+        values = values[local[present] - lo]
+    return present, values
 
 
 @functools.lru_cache(maxsize=64)

@@ -87,10 +87,13 @@ def result_dtypes(cohorts: list[str], p_mode: str = "t") -> dict[str, str]:
     return dtypes
 
 
-def shard_size_for(n_features: int) -> int:
-    """Features per shard: a power of two, so that a full shard holds about
-    :data:`SHARD_TARGET_ROWS` rows (each feature has up to ``n_features - 1`` partners)."""
-    size = max(1, SHARD_TARGET_ROWS // max(n_features, 1))
+def shard_size_for(n_entities: int, n_pairs: int) -> int:
+    """Entities per shard: a power of two, so that a shard holds about
+    :data:`SHARD_TARGET_ROWS` rows on average (each of ``n_pairs`` associations is two
+    rows among ``n_entities``; a self-scan of n features has n - 1 rows per feature, a
+    phenotype scan a few rows per feature)."""
+    rows_per_entity = max(1, 2 * n_pairs // max(n_entities, 1))
+    size = max(1, SHARD_TARGET_ROWS // rows_per_entity)
     return int(min(4096, max(FEATURES_PER_ROW_GROUP, 1 << (size.bit_length() - 1))))
 
 

@@ -301,9 +301,6 @@ def test_tumor_normal__real_brca_without_normals_is_refused(store, ucec, coad, b
                            omics="proteome", cohorts=("BRCA",)))
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: engine/tile.py _tumor_normal indexes the normal slice by "
-                   "position among present features, wrong when the normal table has features the tumor "
-                   "table lacks")
 def test_tumor_normal__real_ucec_normal_table_with_extra_features(real, ucec, client, tmp_path):
     """A normal table holding genes the tumor table lacks: each gene must still be tested
     against its own normal values."""

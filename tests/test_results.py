@@ -79,9 +79,13 @@ def test_result_dtypes__column_order():
 
 def test_shard_size_for__power_of_two_and_bounded():
     for n in (1, 100, 2000, 10_000, 20_000, 1_000_000):
-        s = shard_size_for(n)
+        s = shard_size_for(n, n * (n - 1) // 2)
         assert s & (s - 1) == 0 and 8 <= s <= 4096
-    assert shard_size_for(10_000) * 10_000 <= 2_000_000
+    assert shard_size_for(10_000, 10_000 * 9_999 // 2) * 10_000 <= 2_000_000
+    # one row or a few per feature (tumor vs normal, phenotypes): few, large shards
+    assert shard_size_for(10_001, 10_000) == 4096
+    assert shard_size_for(10_005, 10_000 * 5) == 4096
+    assert shard_size_for(20_000, 10_000 * 10_000) == shard_size_for(10_000, 10_000 * 9_999 // 2)
 
 
 def test_lookup__returns_all_partners_sorted_by_abs_meta(store):
