@@ -183,12 +183,9 @@ class ScanContext:
     cis_pairs: np.ndarray | None = field(repr=False)  # (P, 2) positions (x, y), by x
     partners: tuple[Partner, ...] = ()  # tumor_normal and phenotype scans
     normal: Side | None = None  # tumor_normal: the normal samples, x's positions
-    stats: ScanSpec | None = None  # the test minimums
+    spec: ScanSpec | None = None  # the statistics options and minimums
     tile_size: int = 500
     shard_size: int = 64
-    min_n: int = 10
-    p_mode: str = "t"
-    min_cohorts: int = 1
     results: ResultStore | None = None
 
 
@@ -352,9 +349,8 @@ def make_plan(spec: ScanSpec) -> Plan:
                              one_d=spec.kind != "trans"))
     context = ScanContext(
         store=str(spec.store), kind=spec.kind, cohorts=cohorts, x=x, y=y, samples=samples,
-        cis_pairs=cis_pairs, tile_size=spec.tile_size, shard_size=shard_size, min_n=spec.min_n,
-        p_mode=spec.p_mode, min_cohorts=spec.min_cohorts, results=ResultStore(str(spec.results)),
-        partners=partners, normal=normal, stats=spec,
+        cis_pairs=cis_pairs, partners=partners, normal=normal, spec=spec, tile_size=spec.tile_size,
+        shard_size=shard_size, results=ResultStore(str(spec.results)),
     )
     manifest = {
         "schema_version": SCHEMA_VERSION,

@@ -88,7 +88,7 @@ def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
             continue
         if ctx.samples is not None:
             xi, xj = xi[:, ctx.samples[c][0]], xj[:, ctx.samples[c][1]]
-        rho, n, logp = spearman_block(xi, xj, min_n=ctx.min_n, p_mode=ctx.p_mode)
+        rho, n, logp = spearman_block(xi, xj, min_n=ctx.spec.min_n, p_mode=ctx.spec.p_mode)
         where = flat[np.ix_(pi, pj)]
         keep = where >= 0
         out.put(c, where[keep], rho[keep], n[keep], logp[keep])
@@ -127,7 +127,7 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
         # one kernel call per pair; results do not depend on the grouping).
         for start in range(0, len(both), CIS_GROUP):
             at = slice(start, start + CIS_GROUP)
-            rho, n, logp = spearman_block(xv[at], yv[at], min_n=ctx.min_n, p_mode=ctx.p_mode)
+            rho, n, logp = spearman_block(xv[at], yv[at], min_n=ctx.spec.min_n, p_mode=ctx.spec.p_mode)
             out.put(c, both[at], np.diagonal(rho), np.diagonal(n), np.diagonal(logp))
     return out
 
@@ -146,7 +146,7 @@ def _tumor_normal(ctx: ScanContext, tile: Tile) -> _Results:
             continue
         values = np.concatenate([vt[np.searchsorted(pt, both)], vn[np.searchsorted(pn, both)]], axis=1)
         group = np.r_[np.ones(vt.shape[1], np.int8), np.zeros(vn.shape[1], np.int8)]
-        st = ctx.stats
+        st = ctx.spec
         hl, n, logp = wilcoxon_block(values, group, min_x=st.min_tumor, min_y=st.min_normal,
                                      require_nonzero=True)
         out.put(c, both, hl, n, logp)
@@ -161,7 +161,7 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
     from kernels.wilcoxon import wilcoxon_block
 
     bi = ctx.x.block(tile.i, ctx.tile_size)
-    k, parts, st = len(ctx.cohorts), ctx.partners, ctx.stats
+    k, parts, st = len(ctx.cohorts), ctx.partners, ctx.spec
     out = _Results(k, np.repeat(ctx.x.offset + bi, len(parts)),
                    np.tile(ctx.x.n + np.arange(len(parts)), len(bi)),
                    np.tile([p.test for p in parts], len(bi)))
@@ -176,7 +176,7 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
             where = present * len(parts) + j
             direction = None
             if partner.type == "CON":
-                rho, n, logp = spearman_block(values, data["values"][None, :], min_n=ctx.min_n, p_mode=ctx.p_mode)
+                rho, n, logp = spearman_block(values, data["values"][None, :], min_n=st.min_n, p_mode=st.p_mode)
                 effect, n, logp = rho[:, 0], n[:, 0], logp[:, 0]
             elif partner.type == "SURV":
                 effect, n, logp, _ = cox_block(values, data["time"], data["event"], min_n=st.cox_min_n,
@@ -208,7 +208,7 @@ def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
     (feature, partner) and once as (partner, feature)."""
     from kernels.meta import stouffer
 
-    meta, n_cohorts = stouffer(res.slogp.T, min_cohorts=ctx.min_cohorts)
+    meta, n_cohorts = stouffer(res.slogp.T, min_cohorts=ctx.spec.min_cohorts)
     keep = np.flatnonzero(n_cohorts > 0)
     columns = {
         "feature": np.concatenate([res.feature[keep], res.partner[keep]]),
@@ -220,7 +220,7 @@ def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
         columns[f"{cohort}_stat"] = np.tile(res.stat[c, keep], 2)
         columns[f"{cohort}_n"] = pd.arrays.IntegerArray(counts, counts == 0)
         columns[f"{cohort}_slogp"] = np.tile(res.slogp[c, keep].astype(np.float32), 2)
-        if ctx.p_mode == "r":
+        if ctx.spec.p_mode == "r":
             columns[f"{cohort}_floored"] = np.tile(res.floored[c, keep], 2)
     columns["meta_slogp"] = np.tile(meta[keep].astype(np.float32), 2)
     columns["n_cohorts"] = np.tile(n_cohorts[keep].astype(np.int8), 2)
