@@ -85,10 +85,14 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
         report = ScanReport(str(spec.results), len(plan.tiles), len(plan.tiles))
         report.rows = results.summary()["rows"]
         return report
-    if client is None:
-        with open_client(address, n_workers=n_workers, threads_per_worker=threads_per_worker) as own:
-            return _run(plan, own, progress, max_in_flight)
-    return _run(plan, client, progress, max_in_flight)
+    results.lock()
+    try:
+        if client is None:
+            with open_client(address, n_workers=n_workers, threads_per_worker=threads_per_worker) as own:
+                return _run(plan, own, progress, max_in_flight)
+        return _run(plan, client, progress, max_in_flight)
+    finally:
+        results.unlock()
 
 
 def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanReport:
@@ -97,7 +101,7 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
     from engine.tile import run_tile
 
     results = plan.context.results
-    done = results.ledger()
+    done = results.ledger(verify=True, repair=True)  # a damaged part: its tile runs again
     todo = [tile for tile in plan.tiles if tile.key not in done]
     report = ScanReport(str(plan.spec.results), len(plan.tiles), len(plan.tiles) - len(todo))
     start = time.perf_counter()
@@ -121,9 +125,13 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
             tile = by_key.pop(future.key)
             try:
                 entry = future.result()
-            except LinkscanError:
-                raise
-            except Exception as exc:  # a bug or a broken input: name the tile, keep the ledger
+            except Exception as exc:
+                if client.status not in ("running", "connecting"):
+                    raise _lost(plan, len(done), exc) from None
+                results.record_failure(tile.key, f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, LinkscanError):
+                    raise
+                # a bug or a broken input: name the tile, keep the ledger
                 raise LinkscanError(
                     f"tile {tile.key} failed on the cluster: {type(exc).__name__}: {exc}. "
                     f"{len(report.tiles_run)} tiles finished in this submission are kept; "
@@ -143,9 +151,22 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
         raise
     finally:
         bar.close()
-    report.rows = _finalize(plan, client, done)
+    try:
+        report.rows = _finalize(plan, client, done)
+    except Exception as exc:
+        if client.status not in ("running", "connecting"):
+            raise _lost(plan, len(done), exc) from None
+        raise
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _lost(plan: Plan, done: int, exc: BaseException) -> LinkscanError:
+    return LinkscanError(
+        f"lost the dask scheduler mid-scan ({type(exc).__name__}); {done} of {len(plan.tiles)} tiles "
+        f"are finished and kept in {plan.context.results.path}; start a scheduler and submit the job "
+        "again to finish it"
+    )
 
 
 def bh_tables(results, columns: list[str], entries: list[dict]) -> dict[str, int]:

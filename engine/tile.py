@@ -228,11 +228,10 @@ def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
 
 
 def run_tile(ctx: ScanContext, tile: Tile) -> dict:
-    """Compute a tile and commit it to the result store. Returns its ledger entry plus
-    ``seconds``. Idempotent: running a tile twice writes the same bytes."""
+    """Compute a tile and commit it to the result store. Returns its ledger entry.
+    Idempotent: running a tile twice writes the same bytes."""
     start = time.perf_counter()
     frame = tile_rows(ctx, COMPUTE[ctx.kind](ctx, tile))
     shards = frame["feature"].to_numpy() // ctx.shard_size
     frames = {int(s): frame[shards == s] for s in np.unique(shards)}
-    entry = ctx.results.write_tile(tile.key, frames)
-    return {**entry, "seconds": time.perf_counter() - start}
+    return ctx.results.write_tile(tile.key, frames, seconds=time.perf_counter() - start)

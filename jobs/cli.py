@@ -128,6 +128,13 @@ def _submit(args) -> None:
     print(report)
 
 
+def _status(args) -> None:
+    from engine.status import job_status
+    from jobs.spec import read_job
+
+    print(job_status(read_job(args.job).scan))
+
+
 def _query(args) -> None:
     import pandas as pd
 
@@ -283,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0, help="LocalCluster workers (default: the job's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_submit)
+
+    p = sub.add_parser("status", help="tiles done and left, pairs/s, ETA and failures of a job")
+    p.add_argument("job", help="job file (TOML)")
+    p.set_defaults(func=_status)
 
     p = sub.add_parser("query", help="one gene's associations from a result store")
     p.add_argument("gene", help="feature id or gene symbol (case-insensitive)")

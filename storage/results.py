@@ -29,6 +29,8 @@ import io
 import json
 import os
 import shutil
+import socket
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,30 +176,104 @@ class ResultStore:
             ) from None
 
     # ------------------------------------------------------------------ tiles
-    def write_tile(self, key: str, frames: dict[int, pd.DataFrame]) -> dict:
-        """Write a tile's rows, one part per shard, then its ledger entry (the commit)."""
+    def write_tile(self, key: str, frames: dict[int, pd.DataFrame], seconds: float = 0.0) -> dict:
+        """Write a tile's rows, one part per shard, then its ledger entry (the commit),
+        which records when the tile finished and how long it computed."""
         parts = {}
         for shard, frame in sorted(frames.items()):
             folder = self.path / "parts" / f"{shard:05d}"
             folder.mkdir(exist_ok=True)
             size, digest = _write_parquet(folder / f"{key}.parquet", frame)
             parts[str(shard)] = {"rows": len(frame), "bytes": size, "sha256": digest}
-        entry = {"tile": key, "rows": sum(p["rows"] for p in parts.values()), "parts": parts}
+        entry = {"tile": key, "rows": sum(p["rows"] for p in parts.values()), "parts": parts,
+                 "seconds": round(seconds, 4), "finished_at": time.time()}
         _atomic_write_bytes(self.path / "ledger" / f"{key}.json", json.dumps(entry).encode())
         return entry
 
-    def ledger(self) -> dict[str, dict]:
+    def ledger(self, *, verify: bool = False, repair: bool = False) -> dict[str, dict]:
         """Finished tiles: key -> ledger entry, for entries whose parts are all present
-        with the recorded size (a lost or truncated part un-finishes its tile)."""
+        with the recorded size (a lost or truncated part un-finishes its tile) and, with
+        ``verify``, the recorded sha256 (a corrupted part too). With ``repair``, an entry
+        that fails is removed with its parts, so that the tile is computed again."""
         done = {}
+        complete = self.is_complete()
         for file in sorted((self.path / "ledger").glob("*.json")):
-            entry = json.loads(file.read_text())
-            if self.is_complete() or all(
-                _size(self.path / "parts" / f"{int(s):05d}" / f"{entry['tile']}.parquet") == p["bytes"]
-                for s, p in entry["parts"].items()
-            ):
-                done[entry["tile"]] = entry
+            try:
+                entry = json.loads(file.read_text())
+                key = entry["tile"]
+                parts = {int(s): p for s, p in entry["parts"].items()}
+            except (ValueError, KeyError, TypeError):  # a torn or foreign ledger file
+                if repair:
+                    file.unlink()
+                continue
+            if complete or all(self._part_ok(key, shard, part, verify) for shard, part in parts.items()):
+                done[key] = entry
+            elif repair:
+                file.unlink()
+                for shard in parts:
+                    self._part(shard, key).unlink(missing_ok=True)
         return done
+
+    def _part(self, shard: int, key: str) -> Path:
+        return self.path / "parts" / f"{shard:05d}" / f"{key}.parquet"
+
+    def _part_ok(self, key: str, shard: int, part: dict, verify: bool) -> bool:
+        file = self._part(shard, key)
+        if _size(file) != part["bytes"]:
+            return False
+        return not verify or hashlib.sha256(file.read_bytes()).hexdigest() == part["sha256"]
+
+    # ------------------------------------------------------------------ one submitter
+    def lock(self) -> None:
+        """Take the store's lock for this process, or refuse: one submission at a time.
+
+        The lock is a file created exclusively, naming the host, the process and when.
+        A lock left by a process of this host that no longer runs (killed) is taken
+        over; a lock of another host is only reported (its process cannot be checked)."""
+        path = self.path / "lock"
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self.lock_holder()
+                if holder and holder.get("host") == me["host"] and not _alive(holder.get("pid", -1)):
+                    path.unlink(missing_ok=True)  # its submitter was killed: take over
+                    continue
+                who = (f"process {holder.get('pid')} on {holder.get('host')} since {holder.get('since')}"
+                       if holder else "another process")
+                raise ResultsError(
+                    f"{self.path} is being scanned by {who}; wait for it to finish (linkscan status shows "
+                    f"its progress), or, if that process is dead, delete {path} and resubmit"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                json.dump(me, fh)
+            return
+        raise ResultsError(f"could not take the lock {path}; delete it and resubmit")
+
+    def lock_holder(self) -> dict | None:
+        """Who holds the lock (host, pid, since), or None."""
+        try:
+            return json.loads((self.path / "lock").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def unlock(self) -> None:
+        holder = self.lock_holder()
+        if holder and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+            (self.path / "lock").unlink(missing_ok=True)
+
+    def record_failure(self, tile: str, error: str) -> None:
+        """Append a failed tile to ``failures.jsonl`` (what `linkscan status` reports)."""
+        with open(self.path / "failures.jsonl", "a") as fh:
+            fh.write(json.dumps({"tile": tile, "error": error, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+
+    def failures(self) -> list[dict]:
+        try:
+            lines = (self.path / "failures.jsonl").read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in lines if line.strip()]
 
     # ------------------------------------------------------------------ finish
     def _read_part(self, shard: int, entry: dict, columns=None) -> pd.DataFrame:
@@ -329,9 +405,15 @@ class ResultStore:
         shard_size = manifest["shard_size"]
         frames = []
         for shard in sorted({int(c) // shard_size for c in codes}):
-            pf = fastparquet.ParquetFile(str(self.path / "shards" / f"{shard:05d}.parquet"))
+            file = self.path / "shards" / f"{shard:05d}.parquet"
             wanted = [c for c in codes if c // shard_size == shard]
-            rows = pf.to_pandas(filters=[("feature", "in", wanted)])
+            try:
+                rows = fastparquet.ParquetFile(str(file)).to_pandas(filters=[("feature", "in", wanted)])
+            except Exception as exc:  # truncated or overwritten: never read as valid
+                raise ResultsError(
+                    f"result shard {file} cannot be read ({type(exc).__name__}: {exc}); the store is "
+                    "damaged: delete its complete.json and shards/ and resubmit the job to rebuild them"
+                ) from None
             frames.append(rows[rows["feature"].isin(wanted)])
         rows = pd.concat(frames, ignore_index=True)
         ids = features["feature"].to_numpy()
@@ -381,6 +463,16 @@ def result_stores(root: str | os.PathLike, kind: str | None = None) -> list[Resu
         if not stores:
             raise ResultsError(f"{root} holds no {kind!r} scan; it has: {', '.join(sorted(kinds))}")
     return stores
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _size(path: Path) -> int:

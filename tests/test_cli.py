@@ -211,3 +211,10 @@ def test_query__a_folder_of_scans_by_kind(demo, capsys):
     assert [r["partner"] for r in records] == ["stage"] and records[0]["test"] == "jt"
     assert main(["query", "MKI67", "--results", str(root / "results"), "--kind", "gwas"]) == 2
     assert "holds no 'gwas' scan" in capsys.readouterr().err
+
+
+def test_status__a_finished_job(demo, capsys):
+    root, _ = demo
+    assert main(["status", str(root / "jobs" / "trans.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "trans: complete" in out and "tiles: 6 of 6 done (100.0%), 0 left" in out and "failures: none" in out

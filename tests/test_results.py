@@ -221,3 +221,52 @@ def test_result_stores__a_folder_of_scans_and_kind_filter(store, tmp_path):
         result_stores(rs.path.parent, kind="cis")
     with pytest.raises(ResultsError, match=r"holds none"):
         result_stores(tmp_path / "empty")
+
+
+def test_lock__one_submitter_and_stale_locks_taken_over(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    rs = ResultStore(str(tmp_path / "res"))
+    rs.create_or_resume(_manifest(16, 8), _features(16))
+    rs.lock()
+    assert rs.lock_holder()["host"] == socket.gethostname()
+    # a second submitter (another live process) is refused, naming the holder
+    other = subprocess.run([sys.executable, "-c", f"from storage.results import ResultStore; "
+                            f"ResultStore({rs.root!r}).lock()"], capture_output=True, text=True)
+    assert other.returncode != 0 and "is being scanned by process" in other.stderr
+    assert "delete" in other.stderr and "lock" in other.stderr
+    rs.unlock()
+    assert rs.lock_holder() is None
+    # a lock whose process is gone (a killed submitter on this host) is taken over
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (rs.path / "lock").write_text(json.dumps({"host": socket.gethostname(), "pid": dead.pid, "since": "x"}))
+    rs.lock()
+    assert rs.lock_holder()["pid"] != dead.pid
+    rs.unlock()
+
+
+def test_ledger__verify_and_repair_drop_a_corrupted_part(tmp_path, rng):
+    rs = ResultStore(str(tmp_path / "res"))
+    rs.create_or_resume(_manifest(16, 8), _features(16))
+    rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
+    rs.write_tile("tile-1", {1: _rows([8, 9], [9, 8], rng)})
+    part = rs.path / "parts" / "00001" / "tile-1.parquet"
+    data = bytearray(part.read_bytes())
+    data[50] ^= 0xFF  # same size, other bytes
+    part.write_bytes(bytes(data))
+    assert set(rs.ledger()) == {"tile-0", "tile-1"}  # sizes alone cannot tell
+    assert set(rs.ledger(verify=True)) == {"tile-0"}
+    assert part.exists()  # nothing removed without repair
+    assert set(rs.ledger(verify=True, repair=True)) == {"tile-0"}
+    assert not part.exists() and not (rs.path / "ledger" / "tile-1.json").exists()
+
+
+def test_lookup__a_damaged_shard_is_an_error_not_data(store):
+    rs, _ = store
+    shard = rs.path / "shards" / "00000.parquet"
+    shard.write_bytes(shard.read_bytes()[: len(shard.read_bytes()) // 2])
+    with pytest.raises(ResultsError, match=r"00000.parquet cannot be read .* delete its complete.json"):
+        rs.lookup("G001")
