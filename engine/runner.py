@@ -42,6 +42,15 @@ class ScanReport:
                 f"{self.pairs:,} pair tests in {self.seconds:.1f} s ({rate:,.0f} pairs/s)")
 
 
+def redact(address: str) -> str:
+    """``address`` without credentials (``tcp://user:secret@host:8786`` ->
+    ``tcp://***@host:8786``): addresses are printed, credentials never."""
+    scheme, sep, rest = address.rpartition("://")
+    if "@" in rest.split("/")[0]:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
 @contextlib.contextmanager
 def open_client(address: str | None = None, *, n_workers: int | None = None,
                 threads_per_worker: int = 1):
@@ -51,7 +60,14 @@ def open_client(address: str | None = None, *, n_workers: int | None = None,
     from distributed import Client, LocalCluster
 
     if address:
-        with Client(address, timeout="30s") as client:
+        try:
+            client = Client(address, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as exc:  # the message may hold the address
+            raise LinkscanError(
+                f"cannot reach the dask scheduler at {redact(address)} ({type(exc).__name__}); "
+                "check that it runs and that this machine can reach its address and port"
+            ) from None
+        with client:
             yield client
         return
     workers = n_workers or os.cpu_count() or 1

@@ -407,3 +407,16 @@ def test_run_scan__a_failing_tile_is_named_recorded_and_shown_by_status(tmp_path
     assert last["tile"].startswith("tile-") and "Zstd" in last["error"]
     assert f"failures: {len(status.failures)} (last: {last['tile']}" in str(status)
     assert ResultStore(str(tmp_path / "res")).lock_holder() is None  # released on failure
+
+
+def test_open_client__unreachable_scheduler_is_named_without_credentials():
+    from engine.runner import redact
+    from storage.errors import LinkscanError
+
+    assert redact("tcp://user:s3cret@10.0.0.1:8786") == "tcp://***@10.0.0.1:8786"
+    assert redact("tls://host:8786") == "tls://host:8786"
+    with pytest.raises(LinkscanError) as info:
+        with open_client("tcp://alice:s3cret@127.0.0.1:9"):
+            pass
+    assert "cannot reach the dask scheduler at tcp://***@127.0.0.1:9" in str(info.value)
+    assert "s3cret" not in str(info.value)
