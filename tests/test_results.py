@@ -270,3 +270,12 @@ def test_lookup__a_damaged_shard_is_an_error_not_data(store):
     shard.write_bytes(shard.read_bytes()[: len(shard.read_bytes()) // 2])
     with pytest.raises(ResultsError, match=r"00000.parquet cannot be read .* delete its complete.json"):
         rs.lookup("G001")
+
+
+def test_lookup__names_never_become_paths(store):
+    """A lookup maps a name to integer codes and codes to numbered shard files: a name
+    that looks like a path reads nothing outside the store."""
+    rs, _ = store
+    for name in ("../../etc/passwd", "/etc/passwd", "shards/00000", "..", "G001/../G002"):
+        with pytest.raises(ResultsError, match=r"no feature or gene named"):
+            rs.lookup(name)
