@@ -43,6 +43,7 @@ lazily, by path); between the two renames (microseconds) the omics is briefly ab
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -55,7 +56,7 @@ import xarray as xr
 
 from storage import phenotypes as _phenotypes
 from storage import variables
-from storage.errors import InputError
+from storage.errors import InputError, LinkscanError, write_error
 
 __all__ = ["CohortStore", "check_name", "check_tissue", "DEFAULT_CHUNK_FEATURES", "TISSUES", "KINDS", "PHENOTYPES"]
 
@@ -279,13 +280,14 @@ class CohortStore:
         path = self._require(cohort, omics, tissue)
         # consolidated=False: zarr 3 warns that consolidated metadata is not part of the
         # v3 spec, and xarray warns when it looks for it and finds none.
-        ds = xr.open_zarr(path, consolidated=False, zarr_format=3)
-        # zarr's variable-length strings come back as numpy's StringDType, which e.g.
-        # refuses .astype(str); object arrays of str behave like every other string
-        # array in numpy and pandas. The id arrays are small, so load them.
-        ds = ds.assign_coords(
-            {name: (ds[name].dims, np.array(ds[name].values.tolist(), dtype=object)) for name in _TEXT_COORDS}
-        )
+        with _damaged(path, f"cohort {cohort!r}, omics {omics!r}" + ("" if tissue == "tumor" else f", tissue {tissue!r}")):
+            ds = xr.open_zarr(path, consolidated=False, zarr_format=3)
+            # zarr's variable-length strings come back as numpy's StringDType, which e.g.
+            # refuses .astype(str); object arrays of str behave like every other string
+            # array in numpy and pandas. The id arrays are small, so load them.
+            ds = ds.assign_coords(
+                {name: (ds[name].dims, np.array(ds[name].values.tolist(), dtype=object)) for name in _TEXT_COORDS}
+            )
         ds.attrs.setdefault("tissue", tissue)
         ds.attrs.setdefault("kind", "continuous")
         _check(ds, f"{self._root}: cohort {cohort!r}, omics {omics!r}" + ("" if tissue == "tumor" else f", tissue {tissue!r}"))
@@ -334,7 +336,7 @@ class CohortStore:
         out.attrs["tissue"] = tissue
         n_features, n_samples = out["values"].shape
         encoding = {variables.values.name: {"chunks": (min(int(chunk_features), max(n_features, 1)), n_samples)}}
-        _atomic_write(out, target, encoding)
+        _atomic_write(out, target, encoding, what=where.removeprefix("writing "))
 
     # ------------------------------------------------------------------ phenotypes
 
@@ -354,7 +356,7 @@ class CohortStore:
                 f"cohort {cohort!r} has no phenotypes in the store {self._root}; ingest them with "
                 f"linkscan ingest {self._root} {cohort} --clinical TABLE (with --types/--type) or --survival TABLE"
             )
-        with xr.open_zarr(path, consolidated=False, zarr_format=3) as lazy:
+        with _damaged(path, f"cohort {cohort!r}, phenotypes"), xr.open_zarr(path, consolidated=False, zarr_format=3) as lazy:
             ds = lazy.load()
         coords = {"sample": ("sample", np.array(ds["sample"].values.tolist(), dtype=object))}
         if _phenotypes.SURV_DIM in ds.coords:
@@ -407,22 +409,64 @@ class CohortStore:
         _phenotypes.validate_dataset(ds, f"writing cohort {cohort!r}, phenotypes")
         for var in ds.data_vars:
             ds[var].encoding = {}
-        _atomic_write(ds, target, {})
+        _atomic_write(ds, target, {}, what=f"cohort {cohort!r}, phenotypes")
 
 
-def _atomic_write(ds: xr.Dataset, target: Path, encoding: dict) -> None:
-    """Write ``ds`` to a hidden temporary sibling of ``target``, then swap it in."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _atomic_write(ds: xr.Dataset, target: Path, encoding: dict, what: str = "the Dataset") -> None:
+    """Write ``ds`` to a hidden temporary sibling of ``target``, then swap it in.
+
+    An ``OSError`` (a full disk, no write permission...) becomes a :class:`WriteError`
+    naming ``target`` (``what`` it is) and the fix; the previous version is left as it was.
+    """
+    kept = "the previous version is unchanged" if (target / "zarr.json").is_file() else "nothing was written"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(target, exc, what, "nothing was written") from exc
     token = uuid.uuid4().hex[:12]
     tmp = target.with_name(f".{target.name}.tmp-{token}")
     old = target.with_name(f".{target.name}.old-{token}")
     try:
         _write_zarr(ds, tmp, encoding)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_if_empty(target.parent)
+        if isinstance(exc, OSError):
+            raise write_error(target, exc, what, kept) from exc
         raise
-    _swap(tmp, target, old)
+    try:
+        _swap(tmp, target, old)
+    except OSError as exc:
+        if old.exists() and not target.exists():  # the previous version could not be put back
+            kept = f"the previous version is at {old}: rename it to {target}"
+        raise write_error(target, exc, what, kept) from exc
+
+
+@contextlib.contextmanager
+def _damaged(path: Path, what: str):
+    """Opening a stored Dataset: what zarr, xarray or json raise for it (a cut-short
+    zarr.json, a missing array, no read permission) becomes an InputError that names it
+    and the fix. (Writes are atomic, so a damaged Dataset was damaged from outside: a
+    copy that did not finish, a disk error.) Other errors propagate as they are."""
+    import dask
+
+    try:
+        # The few small arrays loaded here are read in this process, whatever dask
+        # scheduler is configured (a Client closed earlier may leave its name behind).
+        with dask.config.set(scheduler="synchronous"):
+            yield
+    except LinkscanError:
+        raise
+    except (ValueError, LookupError, TypeError) as exc:  # bad metadata; zarr's "not found" errors too
+        raise InputError(
+            f"{path}: the stored Dataset of {what} cannot be read ({type(exc).__name__}: {exc}); it is damaged "
+            "(an unfinished copy, a disk error): ingest that table again with linkscan ingest"
+        ) from exc
+    except OSError as exc:
+        raise InputError(
+            f"{path}: the stored Dataset of {what} cannot be read: {exc.strerror or exc} "
+            f"({exc.filename or path}); check that this user can read the store"
+        ) from exc
 
 
 def _valid(name: str) -> bool:

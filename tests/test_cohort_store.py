@@ -10,7 +10,7 @@ import zarr
 
 from storage import cohort_store, variables
 from storage.cohort_store import CohortStore, check_name
-from storage.errors import InputError
+from storage.errors import InputError, WriteError
 from storage.phenotypes import Phenotype
 
 
@@ -96,9 +96,9 @@ def test_write__failure_keeps_old_version(tmp_path, rng, monkeypatch):
 
     real_write = cohort_store._write_zarr
     monkeypatch.setattr(cohort_store, "_write_zarr", half_write)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(WriteError, match="disk full"):
         store.write("C", "o", _dataset(rng, offset=50.0))
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(WriteError, match="disk full"):
         store.write("D", "o", _dataset(rng))  # a new cohort that never completes
 
     np.testing.assert_array_equal(store.open("C", "o")["values"].values, old["values"].values.astype(np.float32))
@@ -118,7 +118,7 @@ def test_write__failed_swap_restores_old_version(tmp_path, rng, monkeypatch):
         real_rename(src, dst)
 
     monkeypatch.setattr(cohort_store.os, "rename", rename)
-    with pytest.raises(OSError, match="rename failed"):
+    with pytest.raises(WriteError, match="rename failed"):
         store.write("C", "o", _dataset(rng, offset=50.0))
     monkeypatch.undo()
     np.testing.assert_array_equal(store.open("C", "o")["values"].values, old["values"].values.astype(np.float32))
@@ -326,7 +326,7 @@ def test_write_phenotypes__atomic_replace(tmp_path, monkeypatch):
 
     real_write = cohort_store._write_zarr
     monkeypatch.setattr(cohort_store, "_write_zarr", half_write)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(WriteError, match="disk full"):
         store.write_phenotypes("C", _phenotypes(["x"]))
     monkeypatch.undo()
     assert store.phenotypes("C")["Age/years"].values.tolist() == [5.0, 6.0, 7.0]
