@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from storage.errors import ResultsError
+from storage.errors import ResultsError, write_error
 
 SCHEMA_VERSION = 1
 
@@ -99,25 +99,47 @@ def shard_size_for(n_entities: int, n_pairs: int) -> int:
     return int(min(4096, max(FEATURES_PER_ROW_GROUP, 1 << (size.bit_length() - 1))))
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+#: What a failed write of a result file leaves (see :func:`_write_failed`).
+_KEPT = "the files written before it are kept (tiles finished earlier stay finished)"
+
+
+def _write_failed(path: Path, tmp: Path, exc: OSError, kept: str = _KEPT):
+    """The WriteError for an OSError while writing ``path`` (through ``tmp``, removed here)."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return write_error(path, exc, "a result file", kept)
+
+
+def _atomic_write_bytes(path: Path, data: bytes, kept: str = _KEPT) -> None:
+    """Write ``data`` to ``path`` through a temporary name; an OSError (a full disk, no
+    write permission) becomes a WriteError naming ``path``."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise _write_failed(path, tmp, exc, kept) from exc
 
 
-def _write_parquet(path: Path, frame: pd.DataFrame, row_group_offsets=None) -> tuple[int, str]:
-    """Write ``frame`` to ``path`` through a temporary name; return (bytes, sha256)."""
+def _write_parquet(path: Path, frame: pd.DataFrame, row_group_offsets=None, kept: str = _KEPT) -> tuple[int, str]:
+    """Write ``frame`` to ``path`` through a temporary name; return (bytes, sha256). An
+    OSError (a full disk, no write permission) becomes a WriteError naming ``path``."""
     import fastparquet
 
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fastparquet.write(
-        str(tmp), frame, compression=COMPRESSION, write_index=False, stats=True,
-        row_group_offsets=row_group_offsets if row_group_offsets is not None else 50_000_000,
-    )
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    size = tmp.stat().st_size
-    os.replace(tmp, path)
+    try:
+        fastparquet.write(
+            str(tmp), frame, compression=COMPRESSION, write_index=False, stats=True,
+            row_group_offsets=row_group_offsets if row_group_offsets is not None else 50_000_000,
+        )
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        size = tmp.stat().st_size
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise _write_failed(path, tmp, exc, kept) from exc
     return size, digest
 
 
@@ -151,19 +173,38 @@ class ResultStore:
                     "directory, or delete this one to start over"
                 )
             return True
+        if path.exists() and not path.is_dir():
+            raise ResultsError(
+                f"{path} is a file, not a results directory; point the job's `results` at a new or empty directory"
+            )
         if path.exists() and any(path.iterdir()):
             raise ResultsError(
                 f"{path} exists, is not empty and is not a linkscan result store; "
                 "choose an empty or new results directory"
             )
+        created = not path.exists()
+        subs = ("ledger", "parts", "shards")
         try:
-            for sub in ("ledger", "parts", "shards"):
+            for sub in subs:
                 (path / sub).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ResultsError(f"cannot create result store {path}: {exc.strerror}; "
-                               "choose a writable results directory") from None
-        _write_parquet(path / "features.parquet", features)
-        _atomic_write_bytes(path / "manifest.json", json.dumps(manifest, indent=1).encode())
+            nothing = "nothing is left of the new result store"
+            _write_parquet(path / "features.parquet", features, kept=nothing)
+            # the manifest last: a directory without it is not a result store yet
+            _atomic_write_bytes(path / "manifest.json", json.dumps(manifest, indent=1).encode(), kept=nothing)
+        except BaseException as exc:
+            # Take back what this call made (the directory was empty or absent), so that
+            # the next submission starts afresh instead of finding a foreign directory.
+            (path / "features.parquet").unlink(missing_ok=True)
+            for sub in subs:
+                shutil.rmtree(path / sub, ignore_errors=True)
+            if created:
+                try:
+                    path.rmdir()  # only if nothing else appeared in it
+                except OSError:
+                    pass
+            if isinstance(exc, OSError):  # a mkdir
+                raise write_error(path, exc, "the result store", "nothing is left of the new result store") from exc
+            raise
         return False
 
     def manifest(self) -> dict:
@@ -182,7 +223,7 @@ class ResultStore:
         parts = {}
         for shard, frame in sorted(frames.items()):
             folder = self.path / "parts" / f"{shard:05d}"
-            folder.mkdir(exist_ok=True)
+            _mkdir(folder)
             size, digest = _write_parquet(folder / f"{key}.parquet", frame)
             parts[str(shard)] = {"rows": len(frame), "bytes": size, "sha256": digest}
         entry = {"tile": key, "rows": sum(p["rows"] for p in parts.values()), "parts": parts,
@@ -246,8 +287,14 @@ class ResultStore:
                     f"{self.path} is being scanned by {who}; wait for it to finish (linkscan status shows "
                     f"its progress), or, if that process is dead, delete {path} and resubmit"
                 ) from None
-            with os.fdopen(fd, "w") as fh:
-                json.dump(me, fh)
+            except OSError as exc:  # a read-only results directory, a full disk
+                raise write_error(path, exc, "the result store's lock", "nothing was changed") from exc
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    json.dump(me, fh)
+            except OSError as exc:
+                path.unlink(missing_ok=True)
+                raise write_error(path, exc, "the result store's lock", "nothing was changed") from exc
             return
         raise ResultsError(f"could not take the lock {path}; delete it and resubmit")
 
@@ -265,8 +312,12 @@ class ResultStore:
 
     def record_failure(self, tile: str, error: str) -> None:
         """Append a failed tile to ``failures.jsonl`` (what `linkscan status` reports)."""
-        with open(self.path / "failures.jsonl", "a") as fh:
-            fh.write(json.dumps({"tile": tile, "error": error, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+        file = self.path / "failures.jsonl"
+        try:
+            with open(file, "a") as fh:
+                fh.write(json.dumps({"tile": tile, "error": error, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+        except OSError as exc:  # e.g. the full disk that failed the tile: say so, not a traceback
+            raise write_error(file, exc, f"the failure of {tile}", _KEPT) from exc
 
     def failures(self) -> list[dict]:
         try:
@@ -308,7 +359,7 @@ class ResultStore:
         """Keep the BH q of each distinct ``|column|`` value (sorted) for the shards."""
         buffer = io.BytesIO()
         np.savez(buffer, values=values, log10q=log10q)
-        (self.path / "bh").mkdir(exist_ok=True)
+        _mkdir(self.path / "bh")
         _atomic_write_bytes(self.path / "bh" / f"{column}.npz", buffer.getvalue())
 
     def finalize_shard(self, shard: int, entries: list[dict]) -> int:
@@ -473,6 +524,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _mkdir(folder: Path) -> None:
+    """Create a folder of the store (its parent exists); OSError -> WriteError."""
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise write_error(folder, exc, "a result folder", _KEPT) from exc
 
 
 def _size(path: Path) -> int:
