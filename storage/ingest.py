@@ -25,7 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from storage.cohort_store import DEFAULT_CHUNK_FEATURES, KINDS, CohortStore, check_name, check_tissue
-from storage.errors import InputError
+from storage.errors import InputError, LinkscanError
 from storage.phenotypes import (
     MISSING_LABELS,
     ColumnSpec,
@@ -70,6 +70,9 @@ class IngestSummary:
         ``"tumor"`` or ``"normal"``.
     kind
         ``"continuous"`` or ``"binary"``.
+    notes
+        Things written that scans will not be able to use as expected, e.g. sample ids
+        that match none of another omics of the cohort (samples are matched by id).
     """
 
     cohort: str
@@ -82,6 +85,7 @@ class IngestSummary:
     path: str
     tissue: str = "tumor"
     kind: str = "continuous"
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         counts = ("n_features", "n_samples", "n_missing", "n_inf_replaced", "n_all_missing")
@@ -106,10 +110,11 @@ class IngestSummary:
     def __str__(self) -> str:
         all_missing = f", {self.n_all_missing} features all missing" if self.n_all_missing else ""
         tags = ("" if self.tissue == "tumor" else f" ({self.tissue})") + ("" if self.kind == "continuous" else f" [{self.kind}]")
+        notes = "".join(f"; note: {n}" for n in self.notes)
         return (
             f"{self.cohort}/{self.omics}{tags}: {self.n_features} features x {self.n_samples} samples, "
             f"{self.missing_fraction:.1%} missing, {self.n_inf_replaced} infinite values treated as missing"
-            f"{all_missing} -> {self.path}"
+            f"{all_missing}{notes} -> {self.path}"
         )
 
 
@@ -202,7 +207,9 @@ def _check_min_samples(table_path, n_samples: int, min_samples: int, what: str) 
     if n_samples < min_samples:
         raise InputError(
             f"{table_path}: the table has {n_samples} {what}sample column(s), fewer than min_samples={min_samples}; "
-            "a cohort needs at least that many samples for any test, so add samples or lower min_samples"
+            "a cohort needs at least that many samples for any test, so add samples or lower min_samples "
+            "(linkscan ingest --min-samples N; each test still needs its own minimum of samples, e.g. min_n = 10 "
+            "for Spearman, so a cohort this small gives few or no results)"
         )
 
 
@@ -256,7 +263,40 @@ def _summary(store: CohortStore, cohort: str, omics: str, tissue: str, ds: xr.Da
         path=store.dataset_path(cohort, omics, tissue),
         tissue=tissue,
         kind=ds.attrs["kind"],
+        notes=_unmatched_samples(store, cohort, omics, tissue, ds["sample"].values.tolist()),
     )
+
+
+def _samples_of(opener, *args) -> list[str]:
+    """Sample ids of a stored Dataset, for notes only: [] when it cannot be read (that is
+    reported when it is used, not by an ingest of another table)."""
+    try:
+        return opener(*args)["sample"].values.tolist()
+    except LinkscanError:
+        return []
+
+
+def _unmatched_samples(store: CohortStore, cohort: str, omics: str, tissue: str, samples: list[str]) -> tuple[str, ...]:
+    """Notes for the other omics (same tissue) and the phenotypes of ``cohort`` that share
+    no sample id with ``samples``: scans match samples by id, so such pairs give nothing.
+    (Not an error: the other table may be the one to re-ingest.)"""
+    mine = set(samples)
+    others: list[tuple[str, list[str]]] = []
+    for other in store.omics(cohort):
+        if other != omics and tissue in store.tissues(cohort, other):
+            others.append((f"omics {other!r}" + ("" if tissue == "tumor" else f" ({tissue})"),
+                           _samples_of(store.open, cohort, other, tissue)))
+    if tissue == "tumor" and store.has_phenotypes(cohort):
+        others.append(("the phenotypes", _samples_of(store.open_phenotypes, cohort)))
+    notes = []
+    for what, theirs in others:
+        if theirs and not mine.intersection(theirs):
+            notes.append(
+                f"no sample id is shared with {what} of {cohort} (here e.g. {samples[0]!r}, there e.g. {theirs[0]!r}); "
+                "scans match samples by id, so scans pairing them give no result: store both under the same ids "
+                "(e.g. --samples ... --participant-column)"
+            )
+    return tuple(notes)
 
 
 # ------------------------------------------------------------------ tumor and normal
@@ -666,6 +706,7 @@ def ingest_phenotypes(
     n_stored, n_stored_samples = len(stored.data_vars), int(stored.sizes["sample"])
     path = store.phenotypes_path(cohort)
 
+    omics_samples = {o: set(_samples_of(store.open, cohort, o)) for o in store.omics(cohort)}
     out = []
     for table, role, found, left in reports:
         events = tuple((p.name, p.n, int((p.event == 1).sum())) for p in found if p.type == "SURV")
@@ -679,6 +720,13 @@ def ingest_phenotypes(
                 notes.append(
                     f"BIN {p.name!r} has {len(p.levels)} labels, its tests need exactly 2 and give no result "
                     f"(declare the others missing with --unknown, or type it CAT)"
+                )
+        for o, theirs in omics_samples.items():
+            if found and theirs and not theirs.intersection(table.samples):
+                notes.append(
+                    f"no sample id is shared with omics {o!r} of {cohort} (here e.g. {table.samples[0]!r}, there e.g. "
+                    f"{min(theirs)!r}); scans match samples by id, so phenotype scans of {o!r} give no result: "
+                    "use the same sample ids in both tables"
                 )
         out.append(PhenotypeSummary(
             cohort=cohort, source=table.path, role=role, n_samples=len(table.samples),
