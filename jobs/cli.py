@@ -120,6 +120,15 @@ def _submit(args) -> None:
     from jobs.spec import read_job
 
     job = read_job(args.job)
+    store = job.scan.store
+    if "://" not in store and not Path(store).is_dir():
+        from storage.errors import JobError
+
+        raise JobError(
+            f"{job.path}: store = {store}: there is no cohort store there (a relative path is read from the job "
+            f"file's folder, {job.path.resolve().parent}); fix `store`, or make the store first with "
+            f"linkscan ingest {store} COHORT OMICS=TABLE"
+        )
     address = args.scheduler or job.cluster.address or None
     report = run_scan(job.scan, address=address,
                       n_workers=args.workers or job.cluster.n_workers or None,

@@ -31,6 +31,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,22 +91,41 @@ class Job:
 def _check(path: Path, section: str, key: str, value, kind: type):
     where = f"{path}: {section + '.' if section else ''}{key}"
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise JobError(f"{where} = {value!r} must be an integer")
+        raise JobError(f"{where} = {value!r} must be an integer (no quotes), e.g. {key} = {SCHEMA[section][key][1]}")
     if kind is str and not isinstance(value, str):
         raise JobError(f"{where} = {value!r} must be a string (in quotes)")
     if kind is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise JobError(f"{where} = {value!r} must be a list of names, e.g. [\"BRCA\", \"LUAD\"]")
 
 
+def _hint(key: str, section: str) -> str:
+    """Where an unknown ``key`` of ``section`` probably belongs: a key of another section
+    (moved there), or close spellings in its own."""
+    for other, keys in SCHEMA.items():
+        if other != section and key in keys:
+            place = f"under [{other}]" if other else "at the top, before any [section]"
+            return f"; {key} belongs {place}, move it there"
+    close = difflib.get_close_matches(key, list(SCHEMA[section]), n=3)
+    for other, keys in SCHEMA.items():
+        if other != section:
+            close += [f"[{other}] {k}" if other else k for k in difflib.get_close_matches(key, list(keys), n=1)]
+    return f" (did you mean {', '.join(close[:3])}?)" if close else ""
+
+
 def read_job(path: str | Path) -> Job:
     """Read and validate a job file."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise JobError(f"job file {path} does not exist") from None
+        raise JobError(f"job file {path} does not exist; check the path (the current directory is {Path.cwd()})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise JobError(f"job file {path} is not valid TOML: {exc}") from None
+        raise JobError(f"job file {path} is not valid TOML: {exc}; fix it there (text values need quotes, "
+                       'e.g. omics = "proteome"; lists are written ["BRCA", "OV"])') from None
+    except UnicodeDecodeError as exc:
+        raise JobError(f"job file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 text") from None
+    except OSError as exc:  # a folder, no read permission
+        raise JobError(f"cannot read job file {path}: {exc.strerror}; give the path of a readable TOML file") from None
     values: dict[str, dict] = {section: {} for section in SCHEMA}
     for key, value in raw.items():
         if key in SCHEMA and key and isinstance(value, dict):
@@ -113,13 +133,16 @@ def read_job(path: str | Path) -> Job:
         elif key in SCHEMA[""]:
             values[""][key] = value
             continue
+        elif key in SCHEMA:
+            raise JobError(f"{path}: {key} = {value!r}: [{key}] is a section; write [{key}] on a line of its own "
+                           f"and its keys below it ({', '.join(SCHEMA[key])})")
         else:
             valid = sorted(set(SCHEMA[""]) | {f"[{s}]" for s in SCHEMA if s})
-            raise JobError(f"{path}: unknown key {key!r}; valid keys are {', '.join(valid)}")
+            raise JobError(f"{path}: unknown key {key!r}; valid keys are {', '.join(valid)}{_hint(key, '')}")
         for sub, subvalue in items.items():
             if sub not in SCHEMA[section]:
                 raise JobError(f"{path}: unknown key {section}.{sub}; valid keys of [{section}] "
-                               f"are {', '.join(SCHEMA[section])}")
+                               f"are {', '.join(SCHEMA[section])}{_hint(sub, section)}")
             values[section][sub] = subvalue
     merged: dict[str, dict] = {}
     for section, keys in SCHEMA.items():
