@@ -461,7 +461,8 @@ def _mutation_partners(store, cohorts, spec: ScanSpec, samples) -> list[Partner]
             raise JobError(f"mutations = {spec.mutations!r}: cohort {cohort} has it as "
                            f"{ds.attrs.get('kind', 'continuous')} values; ingest a 0/1 table (.cbt or --binary)")
         columns = pd.Index(ds["sample"].to_numpy().astype(str)).get_indexer(samples[c])
-        values = ds["values"].to_numpy()
+        # in this process, not through whatever dask scheduler a closed Client left configured
+        values = ds["values"].compute(scheduler="synchronous").to_numpy()
         codes = np.where(columns >= 0, values[:, np.maximum(columns, 0)], np.nan)
         codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
         for name, row in zip(ds["feature"].to_numpy().astype(str), codes):

@@ -144,7 +144,8 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
             except Exception as exc:
                 if client.status not in ("running", "connecting"):
                     raise _lost(plan, len(done), exc) from None
-                results.record_failure(tile.key, f"{type(exc).__name__}: {exc}")
+                with contextlib.suppress(LinkscanError):  # e.g. a full disk: the tile's error matters
+                    results.record_failure(tile.key, f"{type(exc).__name__}: {exc}")
                 if isinstance(exc, LinkscanError):
                     raise
                 # a bug or a broken input: name the tile, keep the ledger
