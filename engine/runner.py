@@ -116,6 +116,9 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
 
     from engine.tile import run_tile
 
+    # A lost scheduler is reported below, once and plainly; the client's own tracebacks
+    # while it reconnects and closes would only bury that message.
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     results = plan.context.results
     done = results.ledger(verify=True, repair=True)  # a damaged part: its tile runs again
     todo = [tile for tile in plan.tiles if tile.key not in done]
@@ -142,8 +145,8 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
             try:
                 entry = future.result()
             except Exception as exc:
-                if client.status not in ("running", "connecting"):
-                    raise _lost(plan, len(done), exc) from None
+                if _scheduler_lost(client, exc):
+                    raise _lost(plan, len(done)) from None
                 with contextlib.suppress(LinkscanError):  # e.g. a full disk: the tile's error matters
                     results.record_failure(tile.key, f"{type(exc).__name__}: {exc}")
                 if isinstance(exc, LinkscanError):
@@ -171,16 +174,25 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
     try:
         report.rows = _finalize(plan, client, done)
     except Exception as exc:
-        if client.status not in ("running", "connecting"):
-            raise _lost(plan, len(done), exc) from None
+        if _scheduler_lost(client, exc):
+            raise _lost(plan, len(done)) from None
         raise
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _lost(plan: Plan, done: int, exc: BaseException) -> LinkscanError:
+def _scheduler_lost(client, exc: BaseException) -> bool:
+    """Whether a failed future means the scheduler is gone (the client is reconnecting
+    or closed, or the future was cancelled because the connection was lost)."""
+    from distributed.comm.core import CommClosedError
+
+    return (client.status != "running" or isinstance(exc, (CommClosedError, ConnectionError))
+            or "scheduler-connection-lost" in str(exc))
+
+
+def _lost(plan: Plan, done: int) -> LinkscanError:
     return LinkscanError(
-        f"lost the dask scheduler mid-scan ({type(exc).__name__}); {done} of {len(plan.tiles)} tiles "
+        f"lost the dask scheduler mid-scan; {done} of {len(plan.tiles)} tiles "
         f"are finished and kept in {plan.context.results.path}; start a scheduler and submit the job "
         "again to finish it"
     )

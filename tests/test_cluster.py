@@ -372,21 +372,6 @@ def test_submit__scheduler_lost_then_resumed_on_a_new_one(store, reference, sche
     assert _shard_bytes(results) == reference
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "linkscan at b1ccc80 with distributed 2026.8: `linkscan submit` exits 2 within 1-7 s of "
-    "its scheduler's death, but runner._run's lost-scheduler branch is not taken (the Client "
-    "is still 'connecting', which it treats as alive), so the error blames a tile that was "
-    "only in flight (and in every run seen is in the ledger, finished) and records it in "
-    "failures.jsonl: 'linkscan: error: tile tile-I-J failed on the cluster: "
-    "FutureCancelledError: <key> cancelled for reason: scheduler-connection-lost. Client lost "
-    "the connection to the scheduler. Please check your connection and re-run your work.. N "
-    "tiles finished in this submission are kept; fix the cause and resubmit the job to "
-    "continue' or, when the scheduler dies while a result is fetched, '... failed on the "
-    "cluster: CommClosedError: in <TCP (closed) ConnectionPool.gather local=tcp://... "
-    "remote=tcp://SCHEDULER>: Stream is closed.' (or ConnectionResetError), which never says "
-    "that the scheduler was lost; before it, distributed.client logs one or two tracebacks "
-    "(asyncio.exceptions.CancelledError in Client._reconnect / Client._close, often after "
-    "'Failed to reconnect to scheduler after 30.00 seconds, closing client')"))
 def test_submit__scheduler_lost__one_clear_error(scheduler_lost):
     """What README should promise when the scheduler dies: exit status 2 within seconds
     and one linkscan error that says the scheduler was lost and to submit again, without
