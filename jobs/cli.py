@@ -137,6 +137,15 @@ def _submit(args) -> None:
     print(report)
 
 
+def _bench(args) -> None:
+    from engine.bench import bench
+    from engine.plan import ScanSpec
+
+    spec = ScanSpec(store=args.store, results="(not written)", kind=args.kind, omics=args.omics,
+                    omics_y=args.omics_y, cohorts=tuple(args.cohorts or ()), tile_size=args.tile_size)
+    print(bench(spec, tiles=args.tiles, max_workers=args.max_workers))
+
+
 def _status(args) -> None:
     from engine.status import job_status
     from jobs.spec import read_job
@@ -299,6 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0, help="LocalCluster workers (default: the job's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_submit)
+
+    p = sub.add_parser("bench", help="throughput on a sample of a scan's tiles; projected time and size")
+    p.add_argument("store", help="cohort store")
+    p.add_argument("--omics", default="proteome", help="omics to scan (default: %(default)s)")
+    p.add_argument("--kind", default="trans", help="scan kind (default: %(default)s)")
+    p.add_argument("--omics-y", default="", help="partner omics (trans of two omics, cis)")
+    p.add_argument("--cohorts", nargs="+", help="cohorts (default: all with the omics)")
+    p.add_argument("--tile-size", type=int, default=500, help="features per block (default: %(default)s)")
+    p.add_argument("--tiles", type=int, default=3, help="tiles to time (default: %(default)s)")
+    p.add_argument("--max-workers", type=int, default=8, help="project up to this many workers (default: %(default)s)")
+    p.set_defaults(func=_bench)
 
     p = sub.add_parser("status", help="tiles done and left, pairs/s, ETA and failures of a job")
     p.add_argument("job", help="job file (TOML)")
