@@ -29,6 +29,7 @@ Kinds and their tiles:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -286,8 +287,12 @@ def _cohorts_with(store, spec: ScanSpec) -> tuple[str, ...]:
             )
         return tuple(spec.cohorts)
     if not available:
-        raise JobError(f"no cohort in the store {spec.store} has omics {what}; "
-                       "ingest a table with `linkscan ingest` first")
+        known = sorted({o for c in store.cohorts() for o in store.omics(c)})
+        close = difflib.get_close_matches(spec.omics, known, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close and spec.omics not in known else ""
+        raise JobError(f"no cohort in the store {spec.store} has omics {what}{hint}; the store has "
+                       f"{', '.join(known) or 'no omics'}: fix the job's omics, or ingest a table with "
+                       "`linkscan ingest` first")
     return tuple(available)
 
 
@@ -373,8 +378,13 @@ def _shared_samples(cohort: str, dx, dy) -> tuple[np.ndarray, np.ndarray]:
     in_y = sy.get_indexer(sx)
     keep = np.flatnonzero(in_y >= 0)
     if keep.size == 0:
-        raise JobError(f"cohort {cohort}: no sample id of {dx.attrs.get('omics')!r} is a sample of "
-                       f"{dy.attrs.get('omics')!r}; samples are matched by id across omics")
+        raise JobError(
+            f"cohort {cohort}: no sample id of {dx.attrs.get('omics')!r} is a sample of "
+            f"{dy.attrs.get('omics')!r} (e.g. {str(sx[0])!r} vs {str(sy[0])!r}); samples are matched by id "
+            "across omics: ingest "
+            "one of the two again under the other's ids (--samples ... --participant-column), or "
+            f"leave {cohort} out of the job's cohorts"
+        )
     return keep, in_y[keep]
 
 

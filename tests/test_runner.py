@@ -90,8 +90,10 @@ def test_make_plan__blocks_are_contiguous_rows_in_every_cohort(store):
 def test_make_plan__unknown_cohort_or_omics(store):
     with pytest.raises(JobError, match=r"cohorts OV have no 'proteome' data in the store"):
         make_plan(ScanSpec(store=str(store), results="x", omics="proteome", cohorts=("BRCA", "OV")))
-    with pytest.raises(JobError, match=r"no cohort in the store .* has omics 'rna'"):
+    with pytest.raises(JobError, match=r"no cohort in the store .* has omics 'rna'; the store has proteome"):
         make_plan(ScanSpec(store=str(store), results="x", omics="rna"))
+    with pytest.raises(JobError, match=r"has omics 'proteom' \(did you mean proteome\?\)"):
+        make_plan(ScanSpec(store=str(store), results="x", omics="proteom"))
 
 
 def test_run_scan__equals_direct_computation(store, scanned):
