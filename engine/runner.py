@@ -102,12 +102,18 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
         report.rows = results.summary()["rows"]
         return report
     results.lock()
+    # A lost scheduler is reported once and plainly (see _run); the client's own tracebacks
+    # while it reconnects and closes would only bury that message.
+    client_log = logging.getLogger("distributed.client")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
     try:
         if client is None:
             with open_client(address, n_workers=n_workers, threads_per_worker=threads_per_worker) as own:
                 return _run(plan, own, progress, max_in_flight)
         return _run(plan, client, progress, max_in_flight)
     finally:
+        client_log.setLevel(level)
         results.unlock()
 
 
@@ -116,9 +122,6 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
 
     from engine.tile import run_tile
 
-    # A lost scheduler is reported below, once and plainly; the client's own tracebacks
-    # while it reconnects and closes would only bury that message.
-    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     results = plan.context.results
     done = results.ledger(verify=True, repair=True)  # a damaged part: its tile runs again
     todo = [tile for tile in plan.tiles if tile.key not in done]
