@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from engine.plan import ScanSpec, make_plan
+from engine.progress import clock
 
 
 @dataclass
@@ -52,7 +53,7 @@ class BenchReport:
         ]
         workers = 1
         while workers <= self.max_workers:
-            lines.append(f"{workers:>7}  {_clock(self.seconds(workers))}")
+            lines.append(f"{workers:>7}  {clock(self.seconds(workers))}")
             workers *= 2
         return "\n".join(lines)
 
@@ -63,10 +64,6 @@ def _size(n: float) -> str:
             return f"{n / scale:.1f} {unit}"
     return f"{n:.0f} B"
 
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchReport:

@@ -18,7 +18,8 @@ def _human(rate: float) -> str:
     return f"{rate:.0f}"
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
+    """Seconds as H:MM:SS."""
     seconds = int(round(seconds))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
@@ -42,10 +43,10 @@ class Progress:
         rate = self.pairs / elapsed
         frac = self.tiles / self.total_tiles if self.total_tiles else 1.0
         left = self.total_pairs - self.pairs
-        eta = _clock(left / rate) if rate > 0 and left > 0 else ("0:00:00" if left <= 0 else "?")
+        eta = clock(left / rate) if rate > 0 and left > 0 else ("0:00:00" if left <= 0 else "?")
         bar = "#" * int(frac * 24)
         return (f"{self.label} [{bar:<24}] {self.tiles}/{self.total_tiles} tiles "
-                f"{frac:6.1%}  {_human(rate)} pairs/s  elapsed {_clock(elapsed)}  ETA {eta}")
+                f"{frac:6.1%}  {_human(rate)} pairs/s  elapsed {clock(elapsed)}  ETA {eta}")
 
     def update(self, tiles: int = 1, pairs: int = 0) -> None:
         self.tiles += tiles

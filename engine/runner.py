@@ -2,8 +2,8 @@
 
 The runner asks the result store's ledger which tiles are finished, submits the others
 in bounded batches (so the scheduler never holds more than a few tasks per thread and
-memory stays bounded by the tile size), shows progress, then compacts every shard and
-marks the store complete. Resume lives with the results, not in the scheduler: killing
+memory stays bounded by the tile size), shows progress, then computes the BH q-values
+over the whole scan, compacts every shard and marks the store complete. Resume lives with the results, not in the scheduler: killing
 this process, a worker or the whole cluster loses at most the tiles in flight.
 """
 

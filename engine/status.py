@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from engine.plan import ScanSpec, make_plan
+from engine.progress import clock
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Status:
         lines.append(f"  tiles: {self.tiles_done} of {self.tiles_total} done ({share:.1%}), "
                      f"{self.tiles_total - self.tiles_done} left")
         lines.append(f"  pair tests: {self.pairs_done:,} of {self.pairs_total:,}; "
-                     f"{self.rate:,.0f} pairs/s" + (f"; ETA {_clock(self.eta)}" if self.eta is not None else ""))
+                     f"{self.rate:,.0f} pairs/s" + (f"; ETA {clock(self.eta)}" if self.eta is not None else ""))
         if self.failures:
             last = self.failures[-1]
             lines.append(f"  failures: {len(self.failures)} (last: {last['tile']} at {last['at']}: {last['error']})")
@@ -43,10 +44,6 @@ class Status:
             lines.append("  failures: none")
         return "\n".join(lines)
 
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def job_status(spec: ScanSpec) -> Status:

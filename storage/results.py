@@ -2,13 +2,17 @@
 
 Layout of a result store (a directory)::
 
-    manifest.json             what the scan is (job fingerprint, cohorts, schema, shard size)
-    features.parquet          code -> feature id, gene (the id table; rows store codes)
-    ledger/<tile>.json        one per finished tile: its part files, rows and checksums
+    manifest.json             what the scan is (kind, fingerprint, cohorts, shard size)
+    features.parquet          code -> feature id, gene, omics: every entity of the scan
+                              (features of each omics, phenotypes, ...); rows store codes
+    lock                      the submission running now (host, process, since)
+    ledger/<tile>.json        one per finished tile: its part files, rows, checksums, timing
+    failures.jsonl            tiles that failed, with their errors
     parts/<shard>/<tile>.parquet
-                              a tile's rows whose query feature falls in <shard>
-    shards/<shard>.parquet    the finished shard: all rows of its features, sorted by
-                              (feature, partner), one row group per few features
+                              a tile's rows whose query entity falls in <shard>
+    bh/<column>.npz           BH q of every distinct p of a column over the whole scan
+    shards/<shard>.parquet    the finished shard: all rows of its entities, sorted by
+                              (feature, partner), with q columns, 8 features per row group
     complete.json             written last; a lookup refuses a store without it
 
 A tile is finished when its parts are under their final names and its ledger entry
