@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.plan import Plan, ScanSpec, make_plan
 from engine.progress import Progress
-from storage.errors import LinkscanError
+from storage.errors import JobError, LinkscanError
 
 
 @dataclass
@@ -53,19 +53,25 @@ def redact(address: str) -> str:
 
 @contextlib.contextmanager
 def open_client(address: str | None = None, *, n_workers: int | None = None,
-                threads_per_worker: int = 1):
+                threads_per_worker: int = 1, tls: dict[str, str] | None = None):
     """A Client of the scheduler at ``address``, or of a new LocalCluster with process
     workers (one per core by default, one thread each: the kernels are single-threaded
-    and BLAS is pinned to one thread per worker by distributed's defaults)."""
+    and BLAS is pinned to one thread per worker by distributed's defaults).
+
+    ``tls`` (a job's ``[cluster]`` ``tls_ca_file``, ``tls_cert`` and ``tls_key``: PEM
+    files) connects to a ``tls://`` address with those certificates, encrypted only."""
     from distributed import Client, LocalCluster
 
+    security = _security(address, tls)
     if address:
         try:
-            client = Client(address, timeout="30s")
+            client = Client(address, timeout="30s", **({"security": security} if security else {}))
         except (OSError, TimeoutError, ValueError) as exc:  # the message may hold the address
+            hint = ("; with TLS, also check that the scheduler's certificate is signed by tls_ca_file's CA "
+                    "and that the cluster's CA signed tls_cert" if security or address.startswith("tls://") else "")
             raise LinkscanError(
                 f"cannot reach the dask scheduler at {redact(address)} ({type(exc).__name__}); "
-                "check that it runs and that this machine can reach its address and port"
+                f"check that it runs and that this machine can reach its address and port{hint}"
             ) from None
         with client:
             yield client
@@ -77,9 +83,53 @@ def open_client(address: str | None = None, *, n_workers: int | None = None,
         yield client
 
 
+_TLS_KEYS = "[cluster] tls_ca_file, tls_cert and tls_key"
+
+
+def _security(address: str | None, tls: dict[str, str] | None):
+    """The ``distributed.security.Security`` of ``tls`` for ``address``, or None; a TLS
+    setting that cannot work is a JobError that says which and what to do."""
+    import ssl
+
+    import dask.config
+
+    scheme = address.split("://", 1)[0] if address and "://" in address else ""
+    if not tls:
+        configured = dask.config.get("distributed.comm.tls.ca-file", None) and \
+            dask.config.get("distributed.comm.tls.client.cert", None)
+        if scheme == "tls" and not configured:
+            raise JobError(
+                f"the scheduler address {redact(address)} is tls:// but no TLS certificates are given; set "
+                f"{_TLS_KEYS} in the job file (PEM files: the cluster's CA certificate, this client's "
+                "certificate and its key), or dask's distributed.comm.tls configuration"
+            )
+        return None
+    if scheme != "tls":
+        where = (f"the scheduler address {redact(address)} is not a tls:// one" if address
+                 else "there is no scheduler address (the scan would run on a LocalCluster here)")
+        raise JobError(
+            f"{_TLS_KEYS} are set but {where}; give the scheduler's tls://HOST:PORT address "
+            "(`--scheduler` or [cluster] address), or remove the tls_* keys to connect without TLS"
+        )
+    from distributed.security import Security
+
+    security = Security(tls_ca_file=tls["tls_ca_file"], tls_client_cert=tls["tls_cert"],
+                        tls_client_key=tls["tls_key"], require_encryption=True)
+    try:
+        security.get_connection_args("client")  # loads the files now, not at the first connection
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise JobError(
+            f"cannot use the TLS files tls_ca_file = {tls['tls_ca_file']}, tls_cert = {tls['tls_cert']}, "
+            f"tls_key = {tls['tls_key']} ({getattr(exc, 'reason', None) or exc}); they must be PEM files: "
+            "the cluster's CA certificate, this client's certificate and the private key of that certificate"
+        ) from None
+    return security
+
+
 def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
              n_workers: int | None = None, threads_per_worker: int = 1,
-             progress: bool = True, max_in_flight: int | None = None) -> ScanReport:
+             progress: bool = True, max_in_flight: int | None = None,
+             tls: dict[str, str] | None = None) -> ScanReport:
     """Run or resume the scan ``spec``; return what this submission did.
 
     Parameters
@@ -89,11 +139,15 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
     client
         A connected ``distributed.Client`` to use; otherwise one is opened on
         ``address`` or on a new LocalCluster with ``n_workers`` process workers.
+    tls
+        TLS files for a ``tls://`` ``address`` (see :func:`open_client`).
     progress
         Show a progress bar on standard error.
     max_in_flight
         Tiles submitted but not finished at once (default: twice the cluster's threads).
     """
+    if client is None:
+        _security(address, tls)  # a TLS mistake is told before the result store is touched
     plan = make_plan(spec)
     results = plan.context.results
     results.create_or_resume(plan.manifest, plan.features)
@@ -109,7 +163,8 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
     client_log.setLevel(logging.CRITICAL)
     try:
         if client is None:
-            with open_client(address, n_workers=n_workers, threads_per_worker=threads_per_worker) as own:
+            with open_client(address, n_workers=n_workers, threads_per_worker=threads_per_worker,
+                             tls=tls) as own:
                 return _run(plan, own, progress, max_in_flight)
         return _run(plan, client, progress, max_in_flight)
     finally:

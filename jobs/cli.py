@@ -133,7 +133,7 @@ def _submit(args) -> None:
     report = run_scan(job.scan, address=address,
                       n_workers=args.workers or job.cluster.n_workers or None,
                       threads_per_worker=job.cluster.threads_per_worker,
-                      progress=not args.quiet)
+                      progress=not args.quiet, tls=job.cluster.tls)
     print(report)
 
 

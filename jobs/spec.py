@@ -70,8 +70,15 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "address": (str, "", "dask scheduler address; empty = a LocalCluster here"),
         "n_workers": (int, 0, "LocalCluster process workers; 0 = one per core"),
         "threads_per_worker": (int, 1, "LocalCluster threads per worker"),
+        "tls_ca_file": (str, "", "tls:// scheduler: CA certificate (PEM) that signed the cluster's certificates"),
+        "tls_cert": (str, "", "tls:// scheduler: this client's certificate (PEM), signed by tls_ca_file's CA"),
+        "tls_key": (str, "", "tls:// scheduler: the private key (PEM) of tls_cert"),
     },
 }
+
+
+#: The [cluster] keys of a TLS connection: all three or none.
+TLS_KEYS = ("tls_ca_file", "tls_cert", "tls_key")
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,16 @@ class ClusterSpec:
     address: str = ""
     n_workers: int = 0
     threads_per_worker: int = 1
+    tls_ca_file: str = ""  # absolute paths (read relative to the job file), or ""
+    tls_cert: str = ""
+    tls_key: str = ""
+
+    @property
+    def tls(self) -> dict[str, str] | None:
+        """The TLS files as open_client takes them, or None (no TLS keys)."""
+        if not self.tls_ca_file:
+            return None
+        return {"tls_ca_file": self.tls_ca_file, "tls_cert": self.tls_cert, "tls_key": self.tls_key}
 
 
 @dataclass(frozen=True)
@@ -174,10 +191,36 @@ def read_job(path: str | Path) -> Job:
         )
     except JobError as exc:
         raise JobError(f"{path}: {exc}") from None
-    cluster = ClusterSpec(**merged["cluster"])
+    settings = merged["cluster"]
+    _check_tls(path, base, settings)
+    cluster = ClusterSpec(**settings)
     if cluster.n_workers < 0 or cluster.threads_per_worker < 1:
         raise JobError(f"{path}: [cluster] n_workers must be >= 0 and threads_per_worker >= 1")
     return Job(path=path, scan=scan, cluster=cluster)
+
+
+def _check_tls(path: Path, base: Path, settings: dict) -> None:
+    """All three TLS keys or none; each an existing file (resolved in place)."""
+    given = [key for key in TLS_KEYS if settings[key]]
+    if not given:
+        return
+    missing = [key for key in TLS_KEYS if not settings[key]]
+    if missing:
+        raise JobError(
+            f"{path}: [cluster] {' and '.join(given)} set without {' and '.join(missing)}; a tls:// scheduler "
+            "needs all three: tls_ca_file (the CA certificate that signed the cluster's certificates), tls_cert "
+            "(this client's certificate) and tls_key (its private key). Set "
+            f"{' and '.join(missing)}, or remove {' and '.join(given)} to connect without TLS"
+        )
+    for key in TLS_KEYS:
+        file = Path(_resolve(base, settings[key]))
+        if not file.is_file():
+            why = "is a folder" if file.is_dir() else "does not exist"
+            raise JobError(
+                f"{path}: [cluster] {key} = {settings[key]!r}: {file} {why} (a relative path is read from the job "
+                f"file's folder, {base}); give the path of a PEM file"
+            )
+        settings[key] = str(file)
 
 
 def _resolve(base: Path, value: str) -> str:
