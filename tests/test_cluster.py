@@ -1,9 +1,10 @@
 """linkscan on a dask.distributed cluster started by hand, as README's "Running on a
 cluster" tells: `dask scheduler` and `dask worker` processes (on 127.0.0.1 only), the
 scan submitted with `linkscan submit JOB --scheduler tcp://...`, undisturbed, or with a
-worker or the scheduler SIGKILLed on the way (a killed submitting process is
-tests/test_runner.py's). Results are compared byte for byte with a LocalCluster run of
-the same job.
+worker, the scheduler or the submitting process SIGKILLed on the way, with finished
+parts damaged before resubmitting, submitted twice at once, and over TLS (`tls://`,
+certificates made with the `openssl` command). Results are compared byte for byte with
+a LocalCluster run of the same job.
 
 Every process is started here (`start_new_session`, so each is its own process group)
 and killed by its group id when its test ends, passed or failed; every wait is bounded
@@ -12,7 +13,9 @@ and says what it waited for, with the tail of the process' log."""
 import json
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,6 +29,7 @@ from engine.runner import open_client, run_scan
 from jobs.spec import write_job
 from storage import synthetic
 from storage.ingest import ingest
+from storage.errors import ResultsError
 from storage.results import ResultStore
 
 BIN = Path(sys.executable).parent
@@ -107,26 +111,45 @@ class Processes:
 class HandCluster:
     """A scheduler and single-threaded workers started as README's recipe says, on
     127.0.0.1 (every listening socket, the HTTP ones too: `--no-dashboard` alone still
-    serves HTTP on 0.0.0.0:8787)."""
+    serves HTTP on 0.0.0.0:8787). With ``tls`` (see `_tls_files`), every process takes
+    dask's certificate options and listens on tls:// only."""
 
-    def __init__(self, procs: Processes, name: str):
+    def __init__(self, procs: Processes, name: str, tls: dict[str, Path] | None = None):
         self.procs = procs
         self.name = name
+        self.tls = tls
         self.scheduler: subprocess.Popen | None = None
         self.address = ""
         self.workers: dict[str, subprocess.Popen] = {}  # worker name -> its process
+
+    def _tls_flags(self) -> list:
+        if not self.tls:
+            return []
+        return ["--tls-ca-file", self.tls["ca"], "--tls-cert", self.tls["cert"], "--tls-key", self.tls["key"]]
+
+    def client(self, timeout: str = "10s"):
+        """A Client of this cluster for the test itself (with the cluster's certificate)."""
+        from distributed import Client
+        from distributed.security import Security
+
+        if not self.tls:
+            return Client(self.address, timeout=timeout)
+        security = Security(tls_ca_file=str(self.tls["ca"]), tls_client_cert=str(self.tls["cert"]),
+                            tls_client_key=str(self.tls["key"]), require_encryption=True)
+        return Client(self.address, timeout=timeout, security=security)
 
     def start_scheduler(self) -> str:
         file = self.procs.folder / f"{self.name}-scheduler.json"
         self.scheduler = self.procs.start(f"{self.name}-scheduler", [
             DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", file,
-            "--no-dashboard", "--dashboard-address", "127.0.0.1:0"])
+            "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+            *(["--protocol", "tls"] if self.tls else []), *self._tls_flags()])
         _wait_until(lambda: file.exists() or self.scheduler.poll() is not None, START_TIMEOUT,
                     "the dask scheduler to write its scheduler file", self.procs.log(self.scheduler))
         assert self.scheduler.poll() is None, "the dask scheduler exited" + _tail(self.procs.log(self.scheduler))
         _wait_until(lambda: '"address"' in file.read_text(), 5, "the scheduler file's address")
         self.address = json.loads(file.read_text())["address"]
-        assert self.address.startswith("tcp://127.0.0.1:"), self.address
+        assert self.address.startswith(f"{'tls' if self.tls else 'tcp'}://127.0.0.1:"), self.address
         return self.address
 
     def start_worker(self, *, nanny: bool = True) -> subprocess.Popen:
@@ -134,14 +157,12 @@ class HandCluster:
         proc = self.procs.start(name, [
             DASK, "worker", self.address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
             "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--name", name,
-            *([] if nanny else ["--no-nanny"])])
+            *([] if nanny else ["--no-nanny"]), *self._tls_flags()])
         self.workers[name] = proc
         return proc
 
     def wait_for_workers(self, n: int) -> None:
-        from distributed import Client
-
-        with Client(self.address, timeout=f"{START_TIMEOUT}s") as client:
+        with self.client(timeout=f"{START_TIMEOUT}s") as client:
             try:
                 client.wait_for_workers(n, timeout=START_TIMEOUT)
             except TimeoutError:
@@ -150,19 +171,28 @@ class HandCluster:
                             f"{self.address}; {len(client.scheduler_info()['workers'])} did{logs}")
 
     def worker_names(self) -> set[str]:
-        from distributed import Client
-
-        with Client(self.address, timeout="10s") as client:
+        with self.client() as client:
             return {w["name"] for w in client.scheduler_info(n_workers=-1)["workers"].values()}
+
+    def worker_addresses(self) -> set[str]:
+        with self.client() as client:
+            return set(client.scheduler_info(n_workers=-1)["workers"])
 
     def busy_workers(self) -> set[str]:
         """Names of the workers that are computing a task right now."""
-        from distributed import Client
-
-        with Client(self.address, timeout="10s") as client:
+        with self.client() as client:
             info = client.scheduler_info(n_workers=-1)["workers"]
             return {info[address]["name"] for address, keys in client.processing().items()
                     if keys and address in info}
+
+    def idle(self) -> bool:
+        """The scheduler holds no task (a killed submitter's are released with its
+        client) and no worker still runs one (a released tile runs to its end and
+        records itself: a thread cannot be stopped)."""
+        with self.client() as client:  # lambdas: pickled by value (workers cannot import this module)
+            tasks = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+            running = client.run(lambda dask_worker: len(dask_worker.state.executing))
+        return tasks == 0 and not any(running.values())
 
 
 @pytest.fixture
@@ -177,8 +207,9 @@ def procs(tmp_path):
         processes.kill_all()
 
 
-def _cluster(procs: Processes, name: str, n_workers: int, *, nanny: bool = True) -> HandCluster:
-    cluster = HandCluster(procs, name)
+def _cluster(procs: Processes, name: str, n_workers: int, *, nanny: bool = True,
+             tls: dict[str, Path] | None = None) -> HandCluster:
+    cluster = HandCluster(procs, name, tls)
     cluster.start_scheduler()
     for _ in range(n_workers):
         cluster.start_worker(nanny=nanny)
@@ -215,13 +246,18 @@ def _ledger_stamps(results: Path) -> dict[str, tuple[int, int, bytes]]:
     return stamps
 
 
-def _job(folder: Path, store: Path, results: Path, address: str = "") -> Path:
-    job = write_job(folder / "job.toml", store=str(store), results=str(results), omics="proteome",
+def _job(folder: Path, store: Path, results: Path, address: str = "", *, tls: dict[str, str] | None = None,
+         name: str = "job.toml") -> Path:
+    """The job file; ``tls`` adds [cluster] tls_* keys (e.g. {"tls_cert": "tls/client.pem"})."""
+    job = write_job(folder / name, store=str(store), results=str(results), omics="proteome",
                     tile_size=TILE_SIZE)
     if address:
         text = job.read_text()
         assert 'address = ""' in text
         job.write_text(text.replace('address = ""', f'address = "{address}"'))
+    if tls:
+        with open(job, "a") as out:
+            out.writelines(f'{key} = "{value}"\n' for key, value in tls.items())
     return job
 
 
@@ -240,6 +276,21 @@ def _finish(procs: Processes, proc: subprocess.Popen, timeout: float = SCAN_TIME
     output = procs.log(proc).read_text(errors="replace")
     assert proc.returncode == 0, f"`linkscan submit` exited {proc.returncode}" + _tail(procs.log(proc))
     return output
+
+
+def _refused(procs: Processes, proc: subprocess.Popen, context=lambda: "") -> str:
+    """Wait for a submission that must fail: exit status 2, one linkscan error line, no
+    traceback. Its error (``context()`` is added to a failure's message)."""
+    try:
+        proc.wait(timeout=EXIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`linkscan submit` did not stop within {EXIT_TIMEOUT} s" + _tail(procs.log(proc)))
+    output = procs.log(proc).read_text(errors="replace")
+    assert proc.returncode == 2, f"`linkscan submit` exited {proc.returncode}{context()}" + _tail(procs.log(proc))
+    assert "Traceback" not in output and output.count("linkscan: error:") == 1, output
+    error = output[output.index("linkscan: error:"):]
+    assert error.count("\n") == 1, error  # one line
+    return error
 
 
 @pytest.fixture(scope="module")
@@ -386,3 +437,161 @@ def test_submit__scheduler_lost__one_clear_error(scheduler_lost):
     assert re.search(r"resubmit|submit the job again", error), error
     assert not re.search(r"tile tile-\d+-\d+ failed", error), error
     assert lost["failures"] == "", f"failures.jsonl records a lost scheduler as tile failures: {lost['failures']}"
+
+
+# ---------------------------------------------------------------------- the submitting process
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> HandCluster:
+    """A scheduler and 2 workers (with nannies) that outlive their tests: the tests that
+    kill or double a submission, never a cluster process. Each test starts its own
+    submissions with its `procs`, killed when it ends."""
+    folder = tmp_path_factory.mktemp("shared_cluster")
+    processes = Processes(folder)
+    try:
+        yield _cluster(processes, "shared", 2)
+    finally:
+        processes.kill_all()
+
+
+def _damage(results: Path, key: str, how: str) -> Path:
+    """Damage one part of a finished tile: `truncate` it to half its bytes (a half-written
+    file), or `flip` one byte (same size, wrong checksum)."""
+    part = sorted((results / "parts").glob(f"*/{key}.parquet"))[0]
+    data = bytearray(part.read_bytes())
+    if how == "truncate":
+        data = data[:len(data) // 2]
+    else:
+        data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    return part
+
+
+def test_submit__submitter_killed_parts_damaged_then_resubmitted(store, reference, shared, procs, tmp_path):
+    """`linkscan submit` is SIGKILLed mid-scan; the cluster runs on. A finished part is
+    truncated and another gets a flipped byte. A lookup refuses the store; the job
+    resubmitted to the same scheduler reruns exactly the two damaged tiles and the
+    missing ones, leaves every other ledger entry untouched, takes over the dead
+    submitter's lock, and the shards are the LocalCluster's."""
+    cluster = shared
+    _wait_until(cluster.idle, 30, "the shared cluster to be idle")
+    results = tmp_path / "res"
+    job = _job(tmp_path, store, results)
+    submit = _submit(procs, "submit", job, cluster.address)
+    _wait_until(lambda: len(_ledger_files(results)) >= KILL_AFTER or submit.poll() is not None,
+                SCAN_TIMEOUT, f"{KILL_AFTER} finished tiles in the ledger", procs.log(submit))
+    assert submit.poll() is None, "the scan ended before its submitter could be killed" + _tail(procs.log(submit))
+    procs.kill(submit)
+    assert submit.returncode == -signal.SIGKILL
+    # the tiles the workers were computing still land: snapshot once they have
+    _wait_until(cluster.idle, 30, "the cluster to release the killed submitter's tiles and finish the running ones",
+                cluster.procs.log(cluster.scheduler))
+    before = _ledger_stamps(results)
+    assert KILL_AFTER <= len(before) < N_TILES
+    assert not (results / "complete.json").exists()
+    rs = ResultStore(str(results))
+    assert rs.lock_holder()["pid"] == submit.pid  # left by the killed submitter
+
+    truncated, corrupted = sorted(before)[0], sorted(before)[-1]
+    _damage(results, truncated, "truncate")
+    _damage(results, corrupted, "flip")
+    damaged = {truncated, corrupted}
+    assert set(rs.ledger(verify=True)) == set(before) - damaged  # both detected
+    gene = rs.features().feature.iloc[0]
+    with pytest.raises(ResultsError, match="is not complete"):
+        rs.lookup(gene)
+
+    out = _finish(procs, _submit(procs, "resubmit", job, cluster.address))
+    kept = len(before) - len(damaged)
+    assert f"{N_TILES} tiles ({kept} already done, {N_TILES - kept} run now)" in out
+    after = _ledger_stamps(results)
+    assert set(after) == {t.key for t in plan_tiles(N_FEATURES, TILE_SIZE)}
+    rewritten = {key for key, stamp in before.items() if after[key] != stamp}
+    assert rewritten == damaged, f"tiles run again: {sorted(rewritten)}; damaged: {sorted(damaged)}"
+    assert _shard_bytes(results) == reference
+    assert rs.lock_holder() is None and len(rs.lookup(gene)) > 0
+
+
+def test_submit__twice_at_once__the_second_is_refused(store, reference, shared, procs, tmp_path):
+    """The same job submitted again while its first submission runs: the second exits 2
+    at once, naming the first's process and host (the result store's lock); the first
+    finishes undisturbed with the LocalCluster's shards."""
+    cluster = shared
+    _wait_until(cluster.idle, 30, "the shared cluster to be idle")
+    results = tmp_path / "res"
+    job = _job(tmp_path, store, results)
+    first = _submit(procs, "first", job, cluster.address)
+    rs = ResultStore(str(results))
+    _wait_until(lambda: (results / "lock").exists() and rs.lock_holder() is not None or first.poll() is not None,
+                START_TIMEOUT, "the first submission to take the lock", procs.log(first))
+    assert first.poll() is None, "the first submission ended before it held the lock" + _tail(procs.log(first))
+    assert rs.lock_holder()["pid"] == first.pid
+    second = _submit(procs, "second", job, cluster.address)
+    error = _refused(procs, second, lambda: f" (the first {'still runs' if first.poll() is None else 'had ended'})")
+    assert f"is being scanned by process {first.pid} on {socket.gethostname()}" in error, error
+
+    out = _finish(procs, first)
+    assert f"{N_TILES} tiles (0 already done, {N_TILES} run now)" in out
+    assert len(_ledger_files(results)) == N_TILES and (results / "complete.json").exists()
+    assert _shard_bytes(results) == reference
+    assert rs.lock_holder() is None and rs.failures() == []
+
+
+# ---------------------------------------------------------------------- TLS
+def _tls_files(folder: Path) -> dict[str, dict[str, Path]]:
+    """A throwaway CA and two certificates it signs (EC P-256, for IP 127.0.0.1, a day
+    long): "cluster" for the scheduler and workers, "client" for linkscan. Made with the
+    `openssl` command (distributed's Security.temporary() needs the `cryptography`
+    package, which linkscan does not install)."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        pytest.skip("needs the `openssl` command to make test certificates")
+    folder.mkdir(parents=True)
+    (folder / "leaf.ext").write_text(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    commands = [[openssl, "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+                 "-subj", "/CN=linkscan test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign"]]
+    for serial, name in enumerate(("cluster", "client"), start=1):
+        commands += [[openssl, "req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}"],
+                     [openssl, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                      "-set_serial", str(serial), "-days", "1", "-extfile", "leaf.ext", "-out", f"{name}.pem"]]
+    for command in commands:
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, f"{' '.join(map(str, command))} failed:\n{done.stderr}"
+    return {name: {"ca": folder / "ca.pem", "cert": folder / f"{name}.pem", "key": folder / f"{name}.key"}
+            for name in ("cluster", "client")}
+
+
+def test_submit__tls_cluster(store, reference, procs, tmp_path):
+    """A scheduler and 2 workers that speak TLS only (dask's --tls-ca-file, --tls-cert,
+    --tls-key, --protocol tls). The job's [cluster] tls_ca_file, tls_cert and tls_key
+    (paths relative to the job file) let `linkscan submit --scheduler tls://...` scan on
+    it, with the LocalCluster's shards; without them, with a certificate but no key, or
+    over plain tcp://, it is refused with one linkscan error line."""
+    tls = _tls_files(tmp_path / "tls")
+    cluster = _cluster(procs, "tls", 2, tls=tls["cluster"])
+    tcp_address = cluster.address.replace("tls://", "tcp://")
+    plain = _job(tmp_path, store, tmp_path / "plain", name="plain.toml")
+    half = _job(tmp_path, store, tmp_path / "half", name="half.toml",
+                tls={"tls_ca_file": "tls/ca.pem", "tls_cert": "tls/client.pem"})
+    no_keys = _submit(procs, "no-keys", plain, cluster.address)
+    over_tcp = _submit(procs, "over-tcp", plain, tcp_address)
+    no_key = _submit(procs, "no-key", half, cluster.address)
+    assert "[cluster] tls_ca_file and tls_cert set without tls_key" in _refused(procs, no_key)
+    error = _refused(procs, no_keys)
+    assert f"the scheduler address {cluster.address} is tls:// but no TLS certificates are given" in error
+    assert "tls_ca_file, tls_cert and tls_key" in error
+    error = _refused(procs, over_tcp)
+    assert f"cannot reach the dask scheduler at {tcp_address}" in error
+
+    results = tmp_path / "res"
+    job = _job(tmp_path, store, results,
+               tls={"tls_ca_file": "tls/ca.pem", "tls_cert": "tls/client.pem", "tls_key": "tls/client.key"})
+    out = _finish(procs, _submit(procs, "submit", job, cluster.address))
+    assert f"{N_TILES} tiles (0 already done, {N_TILES} run now)" in out
+    assert _shard_bytes(results) == reference
+    assert cluster.worker_names() == {"tls-w0", "tls-w1"}
+    assert all(a.startswith("tls://127.0.0.1:") for a in cluster.worker_addresses())
