@@ -140,7 +140,8 @@ class Side:
     offset: int  # code of its first feature
     n: int
     local_index: tuple[np.ndarray, ...] = field(repr=False)  # per cohort: feature -> row, -1
-    tokens: tuple[str, ...] = ()  # per cohort: identity of the ingested data (cache key)
+    tokens: tuple[str, ...] = ()  # per cohort: identity of the ingested data (fingerprint)
+    versions: tuple[str, ...] = ()  # per cohort: the stored version planned with (tiles read it)
     tissue: str = "tumor"
 
     def block(self, b: int, tile_size: int) -> np.ndarray:
@@ -240,7 +241,7 @@ def plan_tiles(n_x: int, tile_size: int, n_y: int | None = None, *, one_d: bool 
 
 def _side(store, cohorts, omics: str, offset: int) -> tuple[Side, pd.DataFrame, list]:
     """The sorted union of ``omics``'s features over ``cohorts``."""
-    frames, tokens, datasets = {}, [], []
+    frames, tokens, versions, datasets = {}, [], [], []
     for cohort in cohorts:
         ds = store.open(cohort, omics)
         if ds.attrs.get("kind", "continuous") != "continuous":
@@ -251,6 +252,7 @@ def _side(store, cohorts, omics: str, offset: int) -> tuple[Side, pd.DataFrame, 
             {"feature": ds["feature"].to_numpy().astype(str), "gene": ds["gene"].to_numpy().astype(str)}
         )
         tokens.append(f"{ds.attrs.get('ingested_at', '')}:{ds.sizes['feature']}x{ds.sizes['sample']}")
+        versions.append(ds.attrs["version"])
     universe = (
         pd.concat(frames.values(), ignore_index=True)
         .drop_duplicates("feature", keep="first")
@@ -262,7 +264,8 @@ def _side(store, cohorts, omics: str, offset: int) -> tuple[Side, pd.DataFrame, 
         index = np.full(len(ids), -1, dtype=np.int64)
         index[np.searchsorted(ids, frames[cohort]["feature"].to_numpy())] = np.arange(len(frames[cohort]))
         local_index.append(index)
-    side = Side(omics=omics, offset=offset, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens))
+    side = Side(omics=omics, offset=offset, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens),
+                versions=tuple(versions))
     table = pd.DataFrame({"feature": ids, "gene": universe["gene"].to_numpy(), "omics": omics})
     return side, table, datasets
 
@@ -399,7 +402,7 @@ def _gene_pairs(x_table: pd.DataFrame, y_table: pd.DataFrame) -> np.ndarray:
 def _normal_side(store, cohorts, omics: str, x_table: pd.DataFrame) -> Side:
     """Rows of each cohort's normal Dataset for the positions of the (tumor) universe."""
     ids = x_table["feature"].to_numpy()
-    local_index, tokens = [], []
+    local_index, tokens, versions = [], [], []
     for cohort in cohorts:
         ds = store.open(cohort, omics, tissue="normal")
         features = ds["feature"].to_numpy().astype(str)
@@ -409,8 +412,9 @@ def _normal_side(store, cohorts, omics: str, x_table: pd.DataFrame) -> Side:
         index[at[known]] = np.flatnonzero(known)
         local_index.append(index)
         tokens.append(f"{ds.attrs.get('ingested_at', '')}:{ds.sizes['feature']}x{ds.sizes['sample']}")
+        versions.append(ds.attrs["version"])
     return Side(omics=omics, offset=0, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens),
-                tissue="normal")
+                versions=tuple(versions), tissue="normal")
 
 
 def _phenotype_partners(store, cohorts, spec: ScanSpec, x_sets) -> tuple[Partner, ...]:

@@ -26,7 +26,7 @@ def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[
     present = np.flatnonzero(local >= 0)
     if present.size == 0:
         return present, np.empty((0, 0), dtype=np.float32)
-    array = _values_array(ctx.store, ctx.cohorts[c], side.omics, side.tokens[c], side.tissue)
+    array = _values_array(ctx.store, ctx.cohorts[c], side.omics, side.versions[c], side.tissue)
     lo, hi = local[present[0]], local[present[-1]] + 1
     values = np.asarray(array[lo:hi])
     if hi - lo != present.size:  # rows between them that are not in the scan (normal-only features)
@@ -35,11 +35,12 @@ def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[
 
 
 @functools.lru_cache(maxsize=64)
-def _values_array(store: str, cohort: str, omics: str, token: str, tissue: str = "tumor"):
-    """The cohort's zarr ``values`` array, opened once per worker and input version."""
+def _values_array(store: str, cohort: str, omics: str, version: str, tissue: str = "tumor"):
+    """The cohort's zarr ``values`` array of the version the scan was planned with,
+    opened once per worker and version (an InputError if it was replaced since)."""
     import zarr
 
-    return zarr.open_array(CohortStore(store).values_path(cohort, omics, tissue), mode="r")
+    return zarr.open_array(CohortStore(store).values_path(cohort, omics, tissue, version=version), mode="r")
 
 
 class _Results:
@@ -117,7 +118,7 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
         x_row = np.full(len(bi), -1)
         x_row[px] = np.arange(len(px))
         xs, ys = ctx.samples[c]
-        y_array = _values_array(ctx.store, ctx.cohorts[c], ctx.y.omics, ctx.y.tokens[c], ctx.y.tissue)
+        y_array = _values_array(ctx.store, ctx.cohorts[c], ctx.y.omics, ctx.y.versions[c], ctx.y.tissue)
         wanted = np.unique(local_y[both])
         y_rows = np.asarray(y_array.oindex[wanted, :])
         xv = xi[x_row[pairs[both, 0] - bi[0]]][:, xs]

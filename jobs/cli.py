@@ -350,6 +350,14 @@ def main(argv: list[str] | None = None) -> int:
         print("linkscan: interrupted; finished tiles are kept, resubmit the job to continue",
               file=sys.stderr)
         return 130
+    except Exception as exc:
+        from storage.location import object_store_error
+
+        problem = object_store_error(exc)
+        if problem is None:
+            raise
+        print(f"linkscan: error: {problem}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,16 +1,25 @@
 """The cohort store: one Zarr v3 xarray Dataset per cohort, omics and tissue, and one
 phenotype Dataset per cohort.
 
-Layout on disk::
+Layout (a local folder, or an fsspec URL such as ``s3://bucket/store``: see
+:mod:`storage.location`)::
 
-    <root>/<cohort>/<omics>.zarr/          tumor samples of an omics: a Zarr v3 group
-        zarr.json                          group metadata + Dataset attributes
-        values/                            float32 [feature, sample]; chunks =
+    <root>/<cohort>/<omics>.zarr/          tumor samples of an omics
+        zarr.json                          a Zarr v3 group naming the current version:
+                                           attribute ``linkscan_version``
+        v-<UTC time>-<token>/              that version, a Zarr v3 group:
+            zarr.json                      group metadata + Dataset attributes
+            values/                        float32 [feature, sample]; chunks =
                                            (feature block, all samples)
-        feature/  sample/  gene/           coordinates, variable-length UTF-8 strings
+            feature/  sample/  gene/       coordinates, variable-length UTF-8 strings
     <root>/<cohort>/<omics>.normal.zarr/   normal samples of that omics, same layout
     <root>/<cohort>/phenotypes.zarr/       clinical, binary and survival phenotypes along
-                                           ``sample`` (layout: storage.phenotypes)
+                                           ``sample`` (layout: storage.phenotypes), same
+                                           versioned layout
+
+With xarray directly: ``xr.open_zarr(".../proteome.zarr", group=<linkscan_version>)``.
+(A Dataset written before versions existed, with its arrays beside ``zarr.json``, is
+read as it is and replaced by the versioned layout at its next write.)
 
 Tumor and normal samples of an omics are separate Datasets, so a scan of tumors never
 sees a normal sample and the same participant id may name a tumor and its normal
@@ -31,25 +40,28 @@ The variables are those of :mod:`storage.variables`. Features are unique and sor
 ascending in Python string order (the scan engine maps a block of the sorted union of
 features to one contiguous row range per cohort), samples unique.
 
-Writes (omics and phenotypes alike) are atomic replacements: the new Dataset is
-written in full under a hidden sibling name (``.<omics>.zarr.tmp-<token>``) and then
-swapped in with two renames, so a reader opens either the old or the new Dataset, never
-a half-written one, and a write that fails leaves the old Dataset as it was. Names starting with ``.`` are never valid
-cohort or omics names, so leftovers of a killed write are never listed.
+Writes (omics and phenotypes alike) are atomic replacements that need no rename, so
+they work on object stores: the new version is written in full under a new
+``v-...`` name, then the Dataset's ``zarr.json`` is replaced by one naming it (a
+whole-or-nothing write: :meth:`storage.location.Location.write_bytes`), then the
+previous version is removed. A reader opens either the old or the new version, never a
+half-written one; a write that fails leaves the old version current and removes what it
+wrote (a killed write can leave an unnamed ``v-...`` folder behind, never read). A scan
+pins the versions it planned with (``Dataset.attrs["version"]``, set by :meth:`open`):
+a tile that finds its version replaced fails with an error rather than read other data.
 
-Caveats: a Dataset opened before a replace must be reopened (xarray reads chunks
-lazily, by path); between the two renames (microseconds) the omics is briefly absent.
+Caveat: one writer per Dataset at a time (two ingests of the same omics at once may
+leave the loser's version damaged; reads of it then say so).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
-import shutil
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -57,6 +69,7 @@ import xarray as xr
 from storage import phenotypes as _phenotypes
 from storage import variables
 from storage.errors import InputError, LinkscanError, write_error
+from storage.location import Location
 
 __all__ = ["CohortStore", "check_name", "check_tissue", "DEFAULT_CHUNK_FEATURES", "TISSUES", "KINDS", "PHENOTYPES"]
 
@@ -134,8 +147,8 @@ class CohortStore:
     Parameters
     ----------
     root
-        Directory of the store; created on the first write. A local path for now:
-        every path is built by :meth:`_path`, the one place an fsspec mapper will go.
+        Folder of the store, a local path or an fsspec URL (``s3://bucket/store``);
+        created on the first write.
 
     Examples
     --------
@@ -146,12 +159,12 @@ class CohortStore:
     """
 
     def __init__(self, root: str | os.PathLike) -> None:
-        self._root = Path(root)
+        self._root = Location(root)
 
     @property
-    def root(self) -> Path:
-        """The store's directory."""
-        return self._root
+    def root(self) -> str:
+        """The store's folder: a local path or a URL."""
+        return self._root.url
 
     def __repr__(self) -> str:
         return f"CohortStore({str(self._root)!r})"
@@ -164,7 +177,7 @@ class CohortStore:
 
     # ----------------------------------------------------------------------- paths
 
-    def _path(self, cohort: str | None = None, omics: str | None = None, tissue: str = "tumor") -> Path:
+    def _path(self, cohort: str | None = None, omics: str | None = None, tissue: str = "tumor") -> Location:
         """Path of the store, a cohort directory, or an omics Dataset (names checked)."""
         path = self._root
         if cohort is not None:
@@ -175,24 +188,35 @@ class CohortStore:
         return path
 
     def dataset_path(self, cohort: str, omics: str, tissue: str = "tumor") -> str:
-        """Path of the Zarr group of ``cohort``/``omics``/``tissue`` (whether it exists or not)."""
+        """Path or URL of the folder of ``cohort``/``omics``/``tissue`` (whether it
+        exists or not), as shown to users (credentials redacted)."""
         return str(self._path(cohort, omics, tissue))
 
-    def values_path(self, cohort: str, omics: str, tissue: str = "tumor") -> str:
-        """Path of the Zarr array ``values`` of an existing Dataset.
+    def values_path(self, cohort: str, omics: str, tissue: str = "tumor", version: str | None = None) -> str:
+        """Path or URL of the Zarr array ``values`` of an existing Dataset: of its
+        current version, or of ``version`` (``Dataset.attrs["version"]`` of an earlier
+        :meth:`open`; ``""`` for a Dataset written before versions).
 
         The engine reads row slices with ``zarr.open_array(path)[i0:i1]``.
 
         Raises
         ------
         InputError
-            The cohort, omics or tissue is not in the store.
+            The cohort, omics or tissue is not in the store, or ``version`` is no longer
+            its current version (it was written again since).
         """
-        self._require(cohort, omics, tissue)
-        return str(self._path(cohort, omics, tissue) / variables.values.name)
+        folder = self._require(cohort, omics, tissue)
+        current = _current_version(folder)
+        if version is not None and version != current:
+            raise InputError(
+                f"{folder} was written again while a scan of it ran (version {version or 'unversioned'} planned, "
+                f"{current} now); submit the job again: its fingerprint will differ, so use new results"
+            )
+        return (_version_location(folder, current) / variables.values.name).url
 
     def phenotypes_path(self, cohort: str) -> str:
-        """Path of the Zarr group of ``cohort``'s phenotypes (whether it exists or not)."""
+        """Path or URL of the folder of ``cohort``'s phenotypes (whether it exists or
+        not), as shown to users."""
         return str(self._path(cohort) / (PHENOTYPES + _SUFFIX))
 
     # --------------------------------------------------------------------- listing
@@ -201,9 +225,7 @@ class CohortStore:
         """Cohorts holding at least one (tumor) omics Dataset, sorted. A cohort with only
         normal Datasets or only phenotypes is not listed (see :meth:`tissues`,
         :meth:`has_phenotypes`)."""
-        if not self._root.is_dir():
-            return []
-        return sorted(p.name for p in self._root.iterdir() if p.is_dir() and _valid(p.name) and self._omics_in(p))
+        return [name for name in self._root.names() if _valid(name) and self._omics_in(self._root / name)]
 
     def omics(self, cohort: str) -> list[str]:
         """Omics of ``cohort`` that have a tumor Dataset, sorted; empty if the cohort does
@@ -217,16 +239,17 @@ class CohortStore:
 
     def has_phenotypes(self, cohort: str) -> bool:
         """Whether ``cohort`` has a phenotype Dataset."""
-        return (Path(self.phenotypes_path(cohort)) / "zarr.json").is_file()
+        return (self._phenotypes(cohort) / "zarr.json").is_file()
+
+    def _phenotypes(self, cohort: str) -> Location:
+        return self._path(cohort) / (PHENOTYPES + _SUFFIX)
 
     @staticmethod
-    def _omics_in(cohort_dir: Path, tissue: str = "tumor") -> list[str]:
-        if not cohort_dir.is_dir():
-            return []
+    def _omics_in(cohort_dir: Location, tissue: str = "tumor") -> list[str]:
         found = []
-        for p in cohort_dir.iterdir():
-            name = p.name[: -len(_SUFFIX)] if p.name.endswith(_SUFFIX) else None
-            if not name or not _valid(name) or not (p / "zarr.json").is_file():
+        for entry in cohort_dir.names():
+            name = entry[: -len(_SUFFIX)] if entry.endswith(_SUFFIX) else None
+            if not name or not _valid(name) or not (cohort_dir / entry / "zarr.json").is_file():
                 continue
             is_normal = name.lower().endswith(_NORMAL)
             if tissue == "normal" and is_normal:
@@ -237,7 +260,7 @@ class CohortStore:
                 found.append(name)
         return sorted(found)
 
-    def _require(self, cohort: str, omics: str, tissue: str = "tumor") -> Path:
+    def _require(self, cohort: str, omics: str, tissue: str = "tumor") -> Location:
         path = self._path(cohort, omics, tissue)
         if (path / "zarr.json").is_file():
             return path
@@ -276,12 +299,16 @@ class CohortStore:
         InputError
             The cohort, omics or tissue is not in the store (the message lists what is),
             or the Dataset does not match :mod:`storage.variables`.
+
+        The Dataset's attribute ``version`` names the version read (see
+        :meth:`values_path`).
         """
         path = self._require(cohort, omics, tissue)
         # consolidated=False: zarr 3 warns that consolidated metadata is not part of the
         # v3 spec, and xarray warns when it looks for it and finds none.
         with _damaged(path, f"cohort {cohort!r}, omics {omics!r}" + ("" if tissue == "tumor" else f", tissue {tissue!r}")):
-            ds = xr.open_zarr(path, consolidated=False, zarr_format=3)
+            version = _current_version(path)
+            ds = xr.open_zarr(_version_location(path, version).url, consolidated=False, zarr_format=3)
             # zarr's variable-length strings come back as numpy's StringDType, which e.g.
             # refuses .astype(str); object arrays of str behave like every other string
             # array in numpy and pandas. The id arrays are small, so load them.
@@ -290,6 +317,7 @@ class CohortStore:
             )
         ds.attrs.setdefault("tissue", tissue)
         ds.attrs.setdefault("kind", "continuous")
+        ds.attrs["version"] = version
         _check(ds, f"{self._root}: cohort {cohort!r}, omics {omics!r}" + ("" if tissue == "tumor" else f", tissue {tissue!r}"))
         return ds
 
@@ -350,14 +378,16 @@ class CohortStore:
             The cohort has no phenotypes (the message says how to ingest them), or the
             Dataset does not match the layout.
         """
-        path = Path(self.phenotypes_path(cohort))
+        path = self._phenotypes(cohort)
         if not (path / "zarr.json").is_file():
             raise InputError(
                 f"cohort {cohort!r} has no phenotypes in the store {self._root}; ingest them with "
                 f"linkscan ingest {self._root} {cohort} --clinical TABLE (with --types/--type) or --survival TABLE"
             )
-        with _damaged(path, f"cohort {cohort!r}, phenotypes"), xr.open_zarr(path, consolidated=False, zarr_format=3) as lazy:
-            ds = lazy.load()
+        with _damaged(path, f"cohort {cohort!r}, phenotypes"):
+            with xr.open_zarr(_version_location(path, _current_version(path)).url, consolidated=False,
+                              zarr_format=3) as lazy:
+                ds = lazy.load()
         coords = {"sample": ("sample", np.array(ds["sample"].values.tolist(), dtype=object))}
         if _phenotypes.SURV_DIM in ds.coords:
             coords[_phenotypes.SURV_DIM] = (_phenotypes.SURV_DIM, np.array(ds[_phenotypes.SURV_DIM].values.tolist(), dtype=object))
@@ -395,7 +425,7 @@ class CohortStore:
         InputError
             Bad cohort name, no phenotypes, two with one name, or an invalid Dataset.
         """
-        target = Path(self.phenotypes_path(cohort))
+        target = self._phenotypes(cohort)
         if isinstance(phenotypes, xr.Dataset):
             ds = phenotypes.copy()
         else:
@@ -412,38 +442,54 @@ class CohortStore:
         _atomic_write(ds, target, {}, what=f"cohort {cohort!r}, phenotypes")
 
 
-def _atomic_write(ds: xr.Dataset, target: Path, encoding: dict, what: str = "the Dataset") -> None:
-    """Write ``ds`` to a hidden temporary sibling of ``target``, then swap it in.
+#: The attribute of a Dataset folder's zarr.json that names its current version.
+VERSION_ATTR = "linkscan_version"
+
+
+def _current_version(folder: Location) -> str:
+    """The version ``folder``'s zarr.json names; ``""`` for a Dataset written before
+    versions (its arrays beside zarr.json). FileNotFoundError if there is none."""
+    meta = json.loads((folder / "zarr.json").read_bytes())
+    return str(meta.get("attributes", {}).get(VERSION_ATTR, ""))
+
+
+def _version_location(folder: Location, version: str) -> Location:
+    return folder / version if version else folder
+
+
+def _atomic_write(ds: xr.Dataset, target: Location, encoding: dict, what: str = "the Dataset") -> None:
+    """Write ``ds`` as a new version of ``target``, then make it current and remove the
+    previous one (module docstring).
 
     An ``OSError`` (a full disk, no write permission...) becomes a :class:`WriteError`
-    naming ``target`` (``what`` it is) and the fix; the previous version is left as it was.
+    naming ``target`` (``what`` it is) and the fix; the previous version is left as it
+    was and current.
     """
-    kept = "the previous version is unchanged" if (target / "zarr.json").is_file() else "nothing was written"
+    existed = (target / "zarr.json").is_file()
+    kept = "the previous version is unchanged" if existed else "nothing was written"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    version = f"v-{stamp}-{uuid.uuid4().hex[:8]}"
+    written = target / version
+    pointer = {"zarr_format": 3, "node_type": "group", "attributes": {VERSION_ATTR: version}}
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise write_error(target, exc, what, "nothing was written") from exc
-    token = uuid.uuid4().hex[:12]
-    tmp = target.with_name(f".{target.name}.tmp-{token}")
-    old = target.with_name(f".{target.name}.old-{token}")
-    try:
-        _write_zarr(ds, tmp, encoding)
+        target.mkdir()
+        _write_zarr(ds, written, encoding)
+        (target / "zarr.json").write_bytes(json.dumps(pointer, indent=1).encode())
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_if_empty(target.parent)
+        written.remove_tree()
+        if not existed:
+            target.remove_if_empty()
+            target.parent.remove_if_empty()
         if isinstance(exc, OSError):
-            raise write_error(target, exc, what, kept) from exc
+            raise write_error(str(target), exc, what, kept) from exc
         raise
-    try:
-        _swap(tmp, target, old)
-    except OSError as exc:
-        if old.exists() and not target.exists():  # the previous version could not be put back
-            kept = f"the previous version is at {old}: rename it to {target}"
-        raise write_error(target, exc, what, kept) from exc
+    for name in target.names():  # the previous version (or the unversioned arrays)
+        if name not in ("zarr.json", version):
+            (target / name).remove_tree()
 
 
 @contextlib.contextmanager
-def _damaged(path: Path, what: str):
+def _damaged(path: Location, what: str):
     """Opening a stored Dataset: what zarr, xarray or json raise for it (a cut-short
     zarr.json, a missing array, no read permission) becomes an InputError that names it
     and the fix. (Writes are atomic, so a damaged Dataset was damaged from outside: a
@@ -530,6 +576,7 @@ def _normalise(ds: xr.Dataset, cohort: str, omics: str, where: str) -> xr.Datase
             )
     attrs = {"source": "", "n_inf_replaced": 0, "kind": "continuous"}
     attrs.update(ds.attrs)
+    attrs.pop("version", None)  # what open() read, not part of the data
     attrs.update(
         cohort=cohort,
         omics=omics,
@@ -548,34 +595,6 @@ def _normalise(ds: xr.Dataset, cohort: str, omics: str, where: str) -> xr.Datase
     )
 
 
-def _write_zarr(ds: xr.Dataset, path: Path, encoding: dict) -> None:
+def _write_zarr(ds: xr.Dataset, path: Location, encoding: dict) -> None:
     """Write a complete Zarr v3 group at ``path`` (which must not exist)."""
-    ds.to_zarr(path, mode="w-", zarr_format=3, consolidated=False, encoding=encoding)
-
-
-def _swap(tmp: Path, target: Path, old: Path) -> None:
-    """Move ``tmp`` to ``target``; a previous ``target`` is moved aside, then removed.
-
-    On failure the previous version is put back and ``tmp`` removed. (POSIX cannot
-    rename a directory over a non-empty one, hence two renames rather than one.)
-    """
-    moved_aside = False
-    try:
-        if target.exists():
-            os.rename(target, old)
-            moved_aside = True
-        os.rename(tmp, target)
-    except BaseException:
-        if moved_aside:
-            os.rename(old, target)  # put the previous version back
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if moved_aside:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _remove_if_empty(directory: Path) -> None:
-    try:
-        directory.rmdir()
-    except OSError:
-        pass  # not empty (other omics live there) or already gone
+    ds.to_zarr(path.url, mode="w-", zarr_format=3, consolidated=False, encoding=encoding)

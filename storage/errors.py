@@ -7,6 +7,7 @@ fix it. Anything else escaping is a bug.
 
 import errno
 import os
+import re
 
 
 class LinkscanError(ValueError):
@@ -44,9 +45,14 @@ _WRITE_CAUSES = {
 }
 
 
+#: A version folder of a cohort store Dataset (storage.cohort_store): not a name users know.
+_VERSION = re.compile(r"v-\d{8}T\d{12}-[0-9a-f]{8}")
+
+
 def _hidden_temporary(path: str) -> bool:
-    """Whether ``path`` lies in a temporary name of a store (``.<name>.tmp-...``, ``.<name>.<hex>.tmp``)."""
-    return any(part.startswith(".") and ".tmp" in part for part in path.split(os.sep))
+    """Whether ``path`` lies in a temporary name of a store (``.<name>.tmp-...``,
+    ``.<name>.<hex>.tmp``) or in a Dataset version being written (``v-<time>-<hex>``)."""
+    return any((part.startswith(".") and ".tmp" in part) or _VERSION.fullmatch(part) for part in path.split(os.sep))
 
 
 def write_error(target: "str | os.PathLike", exc: OSError, what: str, kept: str) -> WriteError:

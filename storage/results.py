@@ -1,6 +1,7 @@
 """The Parquet result store: tile parts, the ledger, shards and lookups.
 
-Layout of a result store (a directory)::
+Layout of a result store (a local folder, or an fsspec URL such as ``s3://bucket/res``:
+see :mod:`storage.location`)::
 
     manifest.json             what the scan is (kind, fingerprint, cohorts, shard size)
     features.parquet          code -> feature id, gene, omics: every entity of the scan
@@ -16,8 +17,9 @@ Layout of a result store (a directory)::
     complete.json             written last; a lookup refuses a store without it
 
 A tile is finished when its parts are under their final names and its ledger entry
-exists (both written to a temporary name and renamed, so a killed process leaves no
-half-written file under a final name). Finishing the job compacts each shard's parts
+exists (every file is written whole or not at all: a local one under a temporary name
+then renamed, an object in one PUT; so a killed process leaves no half-written file
+under a final name, and the ledger entry, written last, commits the tile). Finishing the job compacts each shard's parts
 into one file whose bytes depend only on the scan's inputs and options, never on the
 tile size, the number of workers or what failed on the way.
 
@@ -32,17 +34,15 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import socket
 import time
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from storage.errors import ResultsError, write_error
+from storage.location import Location
 
 SCHEMA_VERSION = 1
 
@@ -103,60 +103,57 @@ def shard_size_for(n_entities: int, n_pairs: int) -> int:
     return int(min(4096, max(FEATURES_PER_ROW_GROUP, 1 << (size.bit_length() - 1))))
 
 
-#: What a failed write of a result file leaves (see :func:`_write_failed`).
+#: What a failed write of a result file leaves (see :func:`_put`).
 _KEPT = "the files written before it are kept (tiles finished earlier stay finished)"
 
 
-def _write_failed(path: Path, tmp: Path, exc: OSError, kept: str = _KEPT):
-    """The WriteError for an OSError while writing ``path`` (through ``tmp``, removed here)."""
+def _put(location: Location, data: bytes, kept: str = _KEPT) -> None:
+    """Write ``data`` whole or not at all (:meth:`Location.write_bytes`); an OSError (a
+    full disk, no write permission) becomes a WriteError naming the file."""
     try:
-        tmp.unlink(missing_ok=True)
-    except OSError:
-        pass
-    return write_error(path, exc, "a result file", kept)
-
-
-def _atomic_write_bytes(path: Path, data: bytes, kept: str = _KEPT) -> None:
-    """Write ``data`` to ``path`` through a temporary name; an OSError (a full disk, no
-    write permission) becomes a WriteError naming ``path``."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        location.write_bytes(data)
     except OSError as exc:
-        raise _write_failed(path, tmp, exc, kept) from exc
+        raise write_error(str(location), exc, "a result file", kept) from exc
 
 
-def _write_parquet(path: Path, frame: pd.DataFrame, row_group_offsets=None, kept: str = _KEPT) -> tuple[int, str]:
-    """Write ``frame`` to ``path`` through a temporary name; return (bytes, sha256). An
-    OSError (a full disk, no write permission) becomes a WriteError naming ``path``."""
+class _Buffer(io.BytesIO):
+    """A BytesIO that fastparquet can close without losing its bytes."""
+
+    def close(self) -> None:
+        pass
+
+
+def _parquet_bytes(frame: pd.DataFrame, row_group_offsets=None) -> bytes:
     import fastparquet
 
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        fastparquet.write(
-            str(tmp), frame, compression=COMPRESSION, write_index=False, stats=True,
-            row_group_offsets=row_group_offsets if row_group_offsets is not None else 50_000_000,
-        )
-        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-        size = tmp.stat().st_size
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise _write_failed(path, tmp, exc, kept) from exc
-    return size, digest
+    buffer = _Buffer()
+    fastparquet.write(
+        "part.parquet", frame, compression=COMPRESSION, write_index=False, stats=True,
+        row_group_offsets=row_group_offsets if row_group_offsets is not None else 50_000_000,
+        open_with=lambda path, mode="wb": buffer,
+    )
+    return buffer.getvalue()
+
+
+def _write_parquet(location: Location, frame: pd.DataFrame, row_group_offsets=None, kept: str = _KEPT) -> tuple[int, str]:
+    """Write ``frame`` to ``location`` whole or not at all; return (bytes, sha256). An
+    OSError (a full disk, no write permission) becomes a WriteError naming the file."""
+    data = _parquet_bytes(frame, row_group_offsets)
+    _put(location, data, kept)
+    return len(data), hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
 class ResultStore:
-    """A result store rooted at a local directory. Cheap to build and to pickle:
-    workers receive it with every tile."""
+    """A result store rooted at a local folder or an fsspec URL (see
+    :mod:`storage.location`). Cheap to build and to pickle: workers receive it with
+    every tile."""
 
     root: str
 
     @property
-    def path(self) -> Path:
-        return Path(self.root)
+    def path(self) -> Location:
+        return Location(self.root)
 
     # ------------------------------------------------------------------ create / open
     def create_or_resume(self, manifest: dict, features: pd.DataFrame) -> bool:
@@ -164,7 +161,7 @@ class ResultStore:
         same scan. Returns True when resuming. A store of a different scan is an error
         (results are never mixed)."""
         path = self.path
-        if (path / "manifest.json").exists():
+        if (path / "manifest.json").is_file():
             old = self.manifest()
             if old.get("fingerprint") != manifest["fingerprint"]:
                 changed = sorted(
@@ -177,11 +174,11 @@ class ResultStore:
                     "directory, or delete this one to start over"
                 )
             return True
-        if path.exists() and not path.is_dir():
+        if path.is_file():
             raise ResultsError(
                 f"{path} is a file, not a results directory; point the job's `results` at a new or empty directory"
             )
-        if path.exists() and any(path.iterdir()):
+        if path.names():
             raise ResultsError(
                 f"{path} exists, is not empty and is not a linkscan result store; "
                 "choose an empty or new results directory"
@@ -190,30 +187,27 @@ class ResultStore:
         subs = ("ledger", "parts", "shards")
         try:
             for sub in subs:
-                (path / sub).mkdir(parents=True, exist_ok=True)
+                (path / sub).mkdir()
             nothing = "nothing is left of the new result store"
             _write_parquet(path / "features.parquet", features, kept=nothing)
             # the manifest last: a directory without it is not a result store yet
-            _atomic_write_bytes(path / "manifest.json", json.dumps(manifest, indent=1).encode(), kept=nothing)
+            _put(path / "manifest.json", json.dumps(manifest, indent=1).encode(), kept=nothing)
         except BaseException as exc:
             # Take back what this call made (the directory was empty or absent), so that
             # the next submission starts afresh instead of finding a foreign directory.
-            (path / "features.parquet").unlink(missing_ok=True)
+            (path / "features.parquet").remove()
             for sub in subs:
-                shutil.rmtree(path / sub, ignore_errors=True)
+                (path / sub).remove_tree()
             if created:
-                try:
-                    path.rmdir()  # only if nothing else appeared in it
-                except OSError:
-                    pass
+                path.remove_if_empty()  # only if nothing else appeared in it
             if isinstance(exc, OSError):  # a mkdir
-                raise write_error(path, exc, "the result store", "nothing is left of the new result store") from exc
+                raise write_error(str(path), exc, "the result store", "nothing is left of the new result store") from exc
             raise
         return False
 
     def manifest(self) -> dict:
         try:
-            return json.loads((self.path / "manifest.json").read_text())
+            return json.loads((self.path / "manifest.json").read_bytes())
         except FileNotFoundError:
             raise ResultsError(
                 f"{self.path} is not a linkscan result store (no manifest.json); "
@@ -232,7 +226,7 @@ class ResultStore:
             parts[str(shard)] = {"rows": len(frame), "bytes": size, "sha256": digest}
         entry = {"tile": key, "rows": sum(p["rows"] for p in parts.values()), "parts": parts,
                  "seconds": round(seconds, 4), "finished_at": time.time()}
-        _atomic_write_bytes(self.path / "ledger" / f"{key}.json", json.dumps(entry).encode())
+        _put(self.path / "ledger" / f"{key}.json", json.dumps(entry).encode())
         return entry
 
     def ledger(self, *, verify: bool = False, repair: bool = False) -> dict[str, dict]:
@@ -242,29 +236,34 @@ class ResultStore:
         that fails is removed with its parts, so that the tile is computed again."""
         done = {}
         complete = self.is_complete()
-        for file in sorted((self.path / "ledger").glob("*.json")):
+        files = [self.path / "ledger" / name for name in self.ledger_names()]
+        for file, data in zip(files, Location.read_many(files)):
             try:
-                entry = json.loads(file.read_text())
+                entry = json.loads(data)
                 key = entry["tile"]
                 parts = {int(s): p for s, p in entry["parts"].items()}
-            except (ValueError, KeyError, TypeError):  # a torn or foreign ledger file
+            except (ValueError, KeyError, TypeError):  # a torn, foreign or vanished ledger file
                 if repair:
-                    file.unlink()
+                    file.remove()
                 continue
             if complete or all(self._part_ok(key, shard, part, verify) for shard, part in parts.items()):
                 done[key] = entry
             elif repair:
-                file.unlink()
+                file.remove()
                 for shard in parts:
-                    self._part(shard, key).unlink(missing_ok=True)
+                    self._part(shard, key).remove()
         return done
 
-    def _part(self, shard: int, key: str) -> Path:
+    def ledger_names(self) -> list[str]:
+        """Names of the ledger's entries (``<tile>.json``), without reading them."""
+        return [name for name in (self.path / "ledger").names() if name.endswith(".json") and not name.startswith(".")]
+
+    def _part(self, shard: int, key: str) -> Location:
         return self.path / "parts" / f"{shard:05d}" / f"{key}.parquet"
 
     def _part_ok(self, key: str, shard: int, part: dict, verify: bool) -> bool:
         file = self._part(shard, key)
-        if _size(file) != part["bytes"]:
+        if file.size() != part["bytes"]:
             return False
         return not verify or hashlib.sha256(file.read_bytes()).hexdigest() == part["sha256"]
 
@@ -272,18 +271,19 @@ class ResultStore:
     def lock(self) -> None:
         """Take the store's lock for this process, or refuse: one submission at a time.
 
-        The lock is a file created exclusively, naming the host, the process and when.
-        A lock left by a process of this host that no longer runs (killed) is taken
-        over; a lock of another host is only reported (its process cannot be checked)."""
+        The lock is a file created exclusively (a conditional write on an object
+        store), naming the host, the process and when. A lock left by a process of this
+        host that no longer runs (killed) is taken over; a lock of another host is only
+        reported (its process cannot be checked)."""
         path = self.path / "lock"
         me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
         for _ in range(2):
             try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                path.create(json.dumps(me).encode())
             except FileExistsError:
                 holder = self.lock_holder()
                 if holder and holder.get("host") == me["host"] and not _alive(holder.get("pid", -1)):
-                    path.unlink(missing_ok=True)  # its submitter was killed: take over
+                    path.remove()  # its submitter was killed: take over
                     continue
                 who = (f"process {holder.get('pid')} on {holder.get('host')} since {holder.get('since')}"
                        if holder else "another process")
@@ -292,36 +292,36 @@ class ResultStore:
                     f"its progress), or, if that process is dead, delete {path} and resubmit"
                 ) from None
             except OSError as exc:  # a read-only results directory, a full disk
-                raise write_error(path, exc, "the result store's lock", "nothing was changed") from exc
-            try:
-                with os.fdopen(fd, "w") as fh:
-                    json.dump(me, fh)
-            except OSError as exc:
-                path.unlink(missing_ok=True)
-                raise write_error(path, exc, "the result store's lock", "nothing was changed") from exc
+                raise write_error(str(path), exc, "the result store's lock", "nothing was changed") from exc
             return
         raise ResultsError(f"could not take the lock {path}; delete it and resubmit")
 
     def lock_holder(self) -> dict | None:
         """Who holds the lock (host, pid, since), or None."""
         try:
-            return json.loads((self.path / "lock").read_text())
+            return json.loads((self.path / "lock").read_bytes())
         except (FileNotFoundError, ValueError):
             return None
 
     def unlock(self) -> None:
         holder = self.lock_holder()
         if holder and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
-            (self.path / "lock").unlink(missing_ok=True)
+            (self.path / "lock").remove()
 
     def record_failure(self, tile: str, error: str) -> None:
-        """Append a failed tile to ``failures.jsonl`` (what `linkscan status` reports)."""
+        """Add a failed tile to ``failures.jsonl`` (what `linkscan status` reports). Only
+        the lock holder calls it, so rewriting the file whole (object stores cannot
+        append) loses nothing."""
         file = self.path / "failures.jsonl"
+        line = json.dumps({"tile": tile, "error": error, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n"
         try:
-            with open(file, "a") as fh:
-                fh.write(json.dumps({"tile": tile, "error": error, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+            try:
+                before = file.read_bytes()
+            except FileNotFoundError:
+                before = b""
+            file.write_bytes(before + line.encode())
         except OSError as exc:  # e.g. the full disk that failed the tile: say so, not a traceback
-            raise write_error(file, exc, f"the failure of {tile}", _KEPT) from exc
+            raise write_error(str(file), exc, f"the failure of {tile}", _KEPT) from exc
 
     def failures(self) -> list[dict]:
         try:
@@ -364,7 +364,7 @@ class ResultStore:
         buffer = io.BytesIO()
         np.savez(buffer, values=values, log10q=log10q)
         _mkdir(self.path / "bh")
-        _atomic_write_bytes(self.path / "bh" / f"{column}.npz", buffer.getvalue())
+        _put(self.path / "bh" / f"{column}.npz", buffer.getvalue())
 
     def finalize_shard(self, shard: int, entries: list[dict]) -> int:
         """Merge the parts of ``shard`` (from the ledger ``entries`` that have one) into
@@ -380,7 +380,7 @@ class ResultStore:
             frame = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
         for column in [c for c in dtypes if c.endswith("_slogp")]:
             table = self.path / "bh" / f"{column}.npz"
-            with np.load(table) as saved:
+            with np.load(io.BytesIO(table.read_bytes())) as saved:
                 values, log10q = saved["values"], saved["log10q"]
             # every stored p is in its column's table: an exact (hash) lookup, no search
             at = pd.Index(values).get_indexer(np.abs(frame[column].to_numpy(dtype=np.float32)))
@@ -394,21 +394,19 @@ class ResultStore:
         return len(frame)
 
     def mark_complete(self, summary: dict) -> None:
-        _atomic_write_bytes(self.path / "complete.json", json.dumps(summary, indent=1).encode())
-        shutil.rmtree(self.path / "parts", ignore_errors=True)
+        _put(self.path / "complete.json", json.dumps(summary, indent=1).encode())
+        (self.path / "parts").remove_tree()
 
     def summary(self) -> dict:
         """What ``complete.json`` records of a finished store (rows, tiles, shards)."""
-        return json.loads((self.path / "complete.json").read_text())
+        return json.loads((self.path / "complete.json").read_bytes())
 
     def is_complete(self) -> bool:
-        return (self.path / "complete.json").exists()
+        return (self.path / "complete.json").is_file()
 
     # ------------------------------------------------------------------ lookup
     def features(self) -> pd.DataFrame:
-        import fastparquet
-
-        return fastparquet.ParquetFile(str(self.path / "features.parquet")).to_pandas()
+        return (self.path / "features.parquet").parquet().to_pandas()
 
     def lookup(self, gene: str, *, cohort: str | None = None, top: int | None = None,
                min_slogp: float | None = None, max_fdr: float | None = None,
@@ -440,11 +438,9 @@ class ResultStore:
         absolute value, descending (nulls last). Scans of two omics add the omics of
         both sides.
         """
-        import fastparquet
-
         manifest = self.manifest()
         if not self.is_complete():
-            done = len(list((self.path / "ledger").glob("*.json")))
+            done = len(self.ledger_names())
             raise ResultsError(
                 f"{self.path} is not complete ({done} of {manifest['n_tiles']} tiles finished); "
                 "run `linkscan submit` on its job to finish it before looking genes up"
@@ -463,7 +459,7 @@ class ResultStore:
             file = self.path / "shards" / f"{shard:05d}.parquet"
             wanted = [c for c in codes if c // shard_size == shard]
             try:
-                rows = fastparquet.ParquetFile(str(file)).to_pandas(filters=[("feature", "in", wanted)])
+                rows = file.parquet().to_pandas(filters=[("feature", "in", wanted)])
             except Exception as exc:  # truncated or overwritten: never read as valid
                 raise ResultsError(
                     f"result shard {file} cannot be read ({type(exc).__name__}: {exc}); the store is "
@@ -504,11 +500,11 @@ def result_stores(root: str | os.PathLike, kind: str | None = None) -> list[Resu
     """The result stores at ``root``: the store itself, or each store one level below it
     (a folder of scans, e.g. ``results/trans``, ``results/tumor_normal``), optionally
     only those of one ``kind``."""
-    root = Path(root)
-    if (root / "manifest.json").exists():
-        stores = [ResultStore(str(root))]
+    root = Location(root)
+    if (root / "manifest.json").is_file():
+        stores = [ResultStore(root.url)]
     else:
-        stores = [ResultStore(str(p.parent)) for p in sorted(root.glob("*/manifest.json"))]
+        stores = [ResultStore((root / name).url) for name in root.names() if (root / name / "manifest.json").is_file()]
     if not stores:
         raise ResultsError(f"{root} is not a linkscan result store and holds none (no manifest.json); "
                            "pass the `results` directory of a job")
@@ -530,19 +526,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _mkdir(folder: Path) -> None:
-    """Create a folder of the store (its parent exists); OSError -> WriteError."""
+def _mkdir(folder: Location) -> None:
+    """Create a folder of the store (a no-op on object stores); OSError -> WriteError."""
     try:
-        folder.mkdir(exist_ok=True)
+        folder.mkdir()
     except OSError as exc:
-        raise write_error(folder, exc, "a result folder", _KEPT) from exc
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return -1
+        raise write_error(str(folder), exc, "a result folder", _KEPT) from exc
 
 
 def _match_feature(features: pd.DataFrame, query: str) -> list[int]:

@@ -188,15 +188,32 @@ def disk_full_after(world: World, n_writes: int) -> list[str]:
 
 
 def parquet_disk_full(world: World) -> None:
-    """fastparquet writes part of a file, then the disk is full (OSError ENOSPC)."""
-    import fastparquet
+    """Writing a Parquet result file fills the disk: part of it lands under the
+    temporary name, then OSError ENOSPC naming that file."""
+    import builtins
 
-    def write(filename, *args, **kwargs):
-        with open(filename, "wb") as fh:
-            fh.write(b"PAR1" + b"\0" * 100)  # a torn file under the temporary name
-        raise OSError(errno.ENOSPC, "No space left on device", filename)
+    from storage import location
 
-    world.monkeypatch.setattr(fastparquet, "write", write)
+    class Full:
+        def __init__(self, path):
+            self.path, self.fh = path, builtins.open(path, "wb")
+
+        def write(self, data):
+            self.fh.write(bytes(data[:100]))  # a torn file under the temporary name
+            raise OSError(errno.ENOSPC, "No space left on device", self.path)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    def open_(path, mode="r", *args, **kwargs):
+        if "w" in mode and ".parquet." in os.path.basename(path):
+            return Full(path)
+        return builtins.open(path, mode, *args, **kwargs)
+
+    world.monkeypatch.setattr(location, "open", open_, raising=False)
 
 
 # --------------------------------------------------------------------------- cases
@@ -561,7 +578,6 @@ def test_results_disk_full__nothing_half_written_and_a_resubmit_starts_afresh(wo
 def test_results_write_errors__tiles_and_finish_name_the_file(tmp_path, monkeypatch):
     """The writes that run on workers (tile parts, the ledger, BH tables, shards, the
     completion mark) give a WriteError naming the file; earlier tiles stay finished."""
-    import fastparquet
     import pandas as pd
 
     from storage.errors import WriteError
@@ -579,25 +595,20 @@ def test_results_write_errors__tiles_and_finish_name_the_file(tmp_path, monkeypa
                          "OV_slogp": np.float32([2.0]), "meta_slogp": np.float32([2.0]), "n_cohorts": np.int8([1])})
     rs.write_tile("tile-00000-00000", {0: rows})
 
-    real = fastparquet.write
-
-    def full(filename, *args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device", filename)
-
-    monkeypatch.setattr(fastparquet, "write", full)
-    with pytest.raises(WriteError, match=r"cannot write a result file to .*parts/00000/tile-00000-00001.parquet: "
-                                         r"no space left on the device .*tiles finished earlier stay finished"):
-        rs.write_tile("tile-00000-00001", {0: rows})
-    monkeypatch.setattr(fastparquet, "write", real)
-    assert list(rs.ledger()) == ["tile-00000-00000"]
-    assert leftovers(rs.path) == []
-
     real_open = open
 
     def full_open(file, mode="r", *args, **kwargs):
         if "w" in mode or "a" in mode:
             raise OSError(errno.ENOSPC, "No space left on device", str(file))
         return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", full_open)
+    with pytest.raises(WriteError, match=r"cannot write a result file to .*parts/00000/tile-00000-00001.parquet: "
+                                         r"no space left on the device .*tiles finished earlier stay finished"):
+        rs.write_tile("tile-00000-00001", {0: rows})
+    monkeypatch.undo()
+    assert list(rs.ledger()) == ["tile-00000-00000"]
+    assert leftovers(Path(rs.root)) == []
 
     monkeypatch.setattr("builtins.open", full_open)
     with pytest.raises(WriteError, match=r"complete.json: no space left on the device"):

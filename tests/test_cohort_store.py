@@ -60,7 +60,7 @@ def test_write__strings_use_variable_length_utf8(tmp_path, rng):
     store = CohortStore(tmp_path)
     ds = _dataset(rng).assign_coords(gene=("feature", ["ÄBC"] * 11))
     store.write("C", "o", ds)
-    group = zarr.open_group(store.dataset_path("C", "o"), mode="r")
+    group = zarr.open_group(f'{store.dataset_path("C", "o")}/{store.open("C", "o").attrs["version"]}', mode="r")
     for name in ("feature", "sample", "gene"):
         assert str(group[name].metadata.data_type) == "VariableLengthUTF8()"
     assert store.open("C", "o")["gene"].values.tolist() == ["ÄBC"] * 11
@@ -83,6 +83,7 @@ def test_write__replaces(tmp_path, rng):
     assert got.sizes == {"feature": 5, "sample": 3}
     np.testing.assert_array_equal(got["values"].values, newer["values"].values.astype(np.float32))
     assert sorted(os.listdir(tmp_path / "C")) == ["o.zarr"]  # nothing left over
+    assert sorted(os.listdir(tmp_path / "C" / "o.zarr")) == [got.attrs["version"], "zarr.json"]
 
 
 def test_write__failure_keeps_old_version(tmp_path, rng, monkeypatch):
@@ -101,28 +102,67 @@ def test_write__failure_keeps_old_version(tmp_path, rng, monkeypatch):
     with pytest.raises(WriteError, match="disk full"):
         store.write("D", "o", _dataset(rng))  # a new cohort that never completes
 
-    np.testing.assert_array_equal(store.open("C", "o")["values"].values, old["values"].values.astype(np.float32))
+    got = store.open("C", "o")
+    np.testing.assert_array_equal(got["values"].values, old["values"].values.astype(np.float32))
     assert store.cohorts() == ["C"] and store.omics("C") == ["o"]
     assert sorted(os.listdir(tmp_path / "C")) == ["o.zarr"]
+    assert sorted(os.listdir(tmp_path / "C" / "o.zarr")) == [got.attrs["version"], "zarr.json"]
 
 
-def test_write__failed_swap_restores_old_version(tmp_path, rng, monkeypatch):
+def test_write__failed_switch_keeps_old_version(tmp_path, rng, monkeypatch):
+    """The new version is written in full but naming it current fails: the old version
+    stays current and the new one is removed."""
+    from storage.location import Location
+
     store = CohortStore(tmp_path)
     old = _dataset(rng)
     store.write("C", "o", old)
-    real_rename = os.rename
+    before = store.open("C", "o").attrs["version"]
+    real_write = Location.write_bytes
 
-    def rename(src, dst):
-        if ".tmp-" in os.fspath(src):
-            raise OSError("rename failed")
-        real_rename(src, dst)
+    def write_bytes(self, data):
+        if self.url.endswith("zarr.json"):
+            raise OSError(5, "Input/output error")
+        real_write(self, data)
 
-    monkeypatch.setattr(cohort_store.os, "rename", rename)
-    with pytest.raises(WriteError, match="rename failed"):
+    monkeypatch.setattr(Location, "write_bytes", write_bytes)
+    with pytest.raises(WriteError, match="the previous version is unchanged"):
         store.write("C", "o", _dataset(rng, offset=50.0))
     monkeypatch.undo()
-    np.testing.assert_array_equal(store.open("C", "o")["values"].values, old["values"].values.astype(np.float32))
-    assert sorted(os.listdir(tmp_path / "C")) == ["o.zarr"]
+    got = store.open("C", "o")
+    assert got.attrs["version"] == before
+    np.testing.assert_array_equal(got["values"].values, old["values"].values.astype(np.float32))
+    assert sorted(os.listdir(tmp_path / "C" / "o.zarr")) == [before, "zarr.json"]
+
+
+def test_values_path__a_replaced_version_is_an_error_not_other_data(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    store.write("C", "o", _dataset(rng))
+    planned = store.open("C", "o").attrs["version"]
+    assert store.values_path("C", "o", version=planned).startswith(store.dataset_path("C", "o") + "/" + planned)
+    store.write("C", "o", _dataset(rng, offset=50.0))
+    with pytest.raises(InputError, match=r"o\.zarr was written again while a scan of it ran"):
+        store.values_path("C", "o", version=planned)
+
+
+def test_open__dataset_written_before_versions_is_read_then_replaced(tmp_path, rng):
+    """An unversioned Dataset (arrays beside zarr.json) opens as it is; the next write
+    makes the versioned layout and leaves nothing of the old one."""
+    store = CohortStore(tmp_path)
+    store.write("X", "o", _dataset(rng))
+    legacy = store.open("X", "o").load()
+    del legacy.attrs["version"]
+    folder = tmp_path / "C" / "o.zarr"
+    legacy.to_zarr(folder, mode="w-", zarr_format=3, consolidated=False)
+    got = store.open("C", "o")
+    assert got.attrs["version"] == ""
+    np.testing.assert_array_equal(got["values"].values, legacy["values"].values)
+    assert store.values_path("C", "o", version="") == str(folder / "values")
+    newer = _dataset(rng, n_features=5, n_samples=3, offset=100.0)
+    store.write("C", "o", newer)
+    got = store.open("C", "o")
+    np.testing.assert_array_equal(got["values"].values, newer["values"].values.astype(np.float32))
+    assert sorted(os.listdir(folder)) == [got.attrs["version"], "zarr.json"]
 
 
 def test_cohorts__ignores_leftovers(tmp_path, rng):
@@ -232,7 +272,8 @@ def test_write__normal_beside_tumor_same_ids(tmp_path, rng):
     assert got.attrs["tissue"] == "normal" and store.open("UCEC", "proteome").attrs["tissue"] == "tumor"
     assert got["sample"].values.tolist() == ["s0", "s1", "s2", "s3"]
     np.testing.assert_array_equal(got["values"].values, normal["values"].values.astype(np.float32))
-    assert store.values_path("UCEC", "proteome", "normal").endswith("proteome.normal.zarr/values")
+    assert store.values_path("UCEC", "proteome", "normal") == str(
+        tmp_path / "UCEC" / "proteome.normal.zarr" / got.attrs["version"] / "values")
     assert store.dataset_path("UCEC", "proteome", "normal") == str(tmp_path / "UCEC" / "proteome.normal.zarr")
 
 
@@ -277,7 +318,7 @@ def test_write__kind(tmp_path, rng):
 def test_open__old_dataset_without_tissue_and_kind(tmp_path, rng):
     store = CohortStore(tmp_path)
     store.write("C", "o", _dataset(rng))
-    group = zarr.open_group(store.dataset_path("C", "o"), mode="r+")
+    group = zarr.open_group(f'{store.dataset_path("C", "o")}/{store.open("C", "o").attrs["version"]}', mode="r+")
     for key in ("tissue", "kind"):
         del group.attrs[key]
     ds = store.open("C", "o")

@@ -1,6 +1,7 @@
 """The Parquet result store: parts, ledger, shards, lookups; real files in tmp_path."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -130,7 +131,7 @@ def test_finalize_shard__sorted_row_groups_by_feature(store):
     import fastparquet
 
     rs, _ = store
-    pf = fastparquet.ParquetFile(str(rs.path / "shards" / "00000.parquet"))
+    pf = fastparquet.ParquetFile(str(Path(rs.root) / "shards" / "00000.parquet"))
     frame = pf.to_pandas()
     assert frame.feature.is_monotonic_increasing and frame.feature.max() == 7
     assert len(pf.row_groups) == 1  # 8 features, 8 per row group
@@ -151,7 +152,7 @@ def test_ledger__truncated_part_unfinishes_its_tile(tmp_path, rng):
     rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
     rs.write_tile("tile-1", {1: _rows([8, 9], [9, 8], rng)})
     assert set(rs.ledger()) == {"tile-0", "tile-1"}
-    part = rs.path / "parts" / "00001" / "tile-1.parquet"
+    part = Path(rs.root) / "parts" / "00001" / "tile-1.parquet"
     part.write_bytes(part.read_bytes()[:-10])
     assert set(rs.ledger()) == {"tile-0"}
 
@@ -160,7 +161,7 @@ def test_finalize_shard__checksum_mismatch_is_an_error(tmp_path, rng):
     rs = ResultStore(str(tmp_path / "res"))
     rs.create_or_resume(_manifest(16, 8), _features(16))
     entry = rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
-    part = rs.path / "parts" / "00000" / "tile-0.parquet"
+    part = Path(rs.root) / "parts" / "00000" / "tile-0.parquet"
     data = bytearray(part.read_bytes())
     data[100] ^= 0xFF  # same size, different bytes
     part.write_bytes(bytes(data))
@@ -194,11 +195,11 @@ def test_write_tile__ledger_records_rows_and_checksums(tmp_path, rng):
     rs = ResultStore(str(tmp_path / "res"))
     rs.create_or_resume(_manifest(16, 8), _features(16))
     rs.write_tile("tile-0", {0: _rows([0, 1, 2], [1, 0, 0], rng), 1: _rows([8], [0], rng)})
-    entry = json.loads((rs.path / "ledger" / "tile-0.json").read_text())
+    entry = json.loads((Path(rs.root) / "ledger" / "tile-0.json").read_text())
     assert entry["rows"] == 4 and entry["parts"]["0"]["rows"] == 3
-    data = (rs.path / "parts" / "00001" / "tile-0.parquet").read_bytes()
+    data = (Path(rs.root) / "parts" / "00001" / "tile-0.parquet").read_bytes()
     assert entry["parts"]["1"]["sha256"] == hashlib.sha256(data).hexdigest()
-    assert not list(rs.path.rglob("*.tmp"))
+    assert not list(Path(rs.root).rglob("*.tmp"))
 
 
 def test_lookup__max_fdr_and_partner_filters(store):
@@ -216,9 +217,9 @@ def test_result_stores__a_folder_of_scans_and_kind_filter(store, tmp_path):
 
     rs, _ = store
     assert [s.root for s in result_stores(rs.root)] == [rs.root]
-    assert [s.root for s in result_stores(rs.path.parent)] == [rs.root]
+    assert [s.root for s in result_stores(Path(rs.root).parent)] == [rs.root]
     with pytest.raises(ResultsError, match=r"holds no 'cis' scan; it has: trans"):
-        result_stores(rs.path.parent, kind="cis")
+        result_stores(Path(rs.root).parent, kind="cis")
     with pytest.raises(ResultsError, match=r"holds none"):
         result_stores(tmp_path / "empty")
 
@@ -242,7 +243,7 @@ def test_lock__one_submitter_and_stale_locks_taken_over(tmp_path):
     # a lock whose process is gone (a killed submitter on this host) is taken over
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (rs.path / "lock").write_text(json.dumps({"host": socket.gethostname(), "pid": dead.pid, "since": "x"}))
+    (Path(rs.root) / "lock").write_text(json.dumps({"host": socket.gethostname(), "pid": dead.pid, "since": "x"}))
     rs.lock()
     assert rs.lock_holder()["pid"] != dead.pid
     rs.unlock()
@@ -253,7 +254,7 @@ def test_ledger__verify_and_repair_drop_a_corrupted_part(tmp_path, rng):
     rs.create_or_resume(_manifest(16, 8), _features(16))
     rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
     rs.write_tile("tile-1", {1: _rows([8, 9], [9, 8], rng)})
-    part = rs.path / "parts" / "00001" / "tile-1.parquet"
+    part = Path(rs.root) / "parts" / "00001" / "tile-1.parquet"
     data = bytearray(part.read_bytes())
     data[50] ^= 0xFF  # same size, other bytes
     part.write_bytes(bytes(data))
@@ -261,12 +262,12 @@ def test_ledger__verify_and_repair_drop_a_corrupted_part(tmp_path, rng):
     assert set(rs.ledger(verify=True)) == {"tile-0"}
     assert part.exists()  # nothing removed without repair
     assert set(rs.ledger(verify=True, repair=True)) == {"tile-0"}
-    assert not part.exists() and not (rs.path / "ledger" / "tile-1.json").exists()
+    assert not part.exists() and not (Path(rs.root) / "ledger" / "tile-1.json").exists()
 
 
 def test_lookup__a_damaged_shard_is_an_error_not_data(store):
     rs, _ = store
-    shard = rs.path / "shards" / "00000.parquet"
+    shard = Path(rs.root) / "shards" / "00000.parquet"
     shard.write_bytes(shard.read_bytes()[: len(shard.read_bytes()) // 2])
     with pytest.raises(ResultsError, match=r"00000.parquet cannot be read .* delete its complete.json"):
         rs.lookup("G001")
