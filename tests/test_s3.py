@@ -167,6 +167,8 @@ def test_submit__s3_store_and_results_equal_a_local_scan(s3, stores, local_scan,
     assert main(["query", gene, "--results", f"{s3}/results", "--top", "3"]) == 0
     out = capsys.readouterr().out
     assert gene in out and local_rows["partner"].iloc[0] in out
+    assert main(["status", str(job)]) == 0
+    assert "complete" in capsys.readouterr().out
 
 
 def test_run_scan__s3_resume_recomputes_only_missing_and_damaged_tiles(s3, stores, local_scan, client2):
