@@ -134,36 +134,85 @@ def _prho(n, is_, lower, table):
     return pv
 
 
-@jit(nogil=True)
-def _finalize(sxy, sxx, syy, n, ties, mode, table, lbeta_tab):
-    """(rho, logp) of one pair from its exact integer sums of doubled centered ranks.
+#: The p table (see :func:`_finalize`) covers overlaps of up to this many samples: one
+#: float64 per possible (n, S) with n <= 256, 1.4 GB of address space per process of
+#: which only the pages of the S values a scan meets are ever touched (a few hundred MB
+#: for a pan-cancer scan; values near rho = 0, the bulk, share pages).
+TABLE_MAX_N = 256
+_table = None
 
-    ``ties``: either vector has ties on the overlap (matters for mode r only).
-    ``lbeta_tab[n]`` = log_beta((n - 2) / 2, 1/2). The one place where rho and p are made.
-    """
-    if sxx == 0.0 or syy == 0.0:
-        return math.nan, math.nan
-    prod = sxx * syy
-    # 1 - rho^2 = (sxx syy - sxy^2) / (sxx syy), numerator exact-ish via error-free products
+
+def _p_table() -> tuple[np.ndarray, np.ndarray]:
+    """This process's p table (made on first use) and the offset of each n's row in it:
+    row n holds (n^3 - n) / 6 + 1 entries, one per key S / 2."""
+    global _table
+    if _table is None:
+        n = np.arange(TABLE_MAX_N + 2, dtype=np.int64)
+        sizes = (n**3 - n) // 6 + 1
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        _table = (np.zeros(int(offsets[TABLE_MAX_N + 1]), dtype=np.float64), offsets)
+    return _table
+
+
+@jit(nogil=True)
+def _rho_det(sxy, sxx, syy, prod):
+    """rho in [-1, 1] and 1 - rho^2's numerator sxx syy - sxy^2 (0 at |rho| = 1), the
+    numerator exact-ish through error-free products."""
     p1, e1 = _two_prod(sxx, syy)
     p2, e2 = _two_prod(sxy, sxy)
     det = (p1 - p2) + (e1 - e2)
     if det <= 0.0:
-        rho = 1.0 if sxy > 0.0 else -1.0
-        det = 0.0
-    else:
-        rho = sxy / math.sqrt(prod)
-        if rho > 1.0:
-            rho = 1.0
-        elif rho < -1.0:
-            rho = -1.0
+        return (1.0 if sxy > 0.0 else -1.0), 0.0
+    rho = sxy / math.sqrt(prod)
+    if rho > 1.0:
+        rho = 1.0
+    elif rho < -1.0:
+        rho = -1.0
+    return rho, det
+
+
+@jit(nogil=True)
+def _t_logp(n, sxy, det, prod, lbeta_tab):
+    """Mode t: log p = log I_{1 - r^2}((n - 2) / 2, 1 / 2); -inf at |rho| = 1."""
+    if det == 0.0:
+        return -math.inf
+    return log_betainc_core(0.5 * (n - 2), 0.5, det / prod, (sxy * sxy) / prod, lbeta_tab[n])
+
+
+@jit(nogil=True)
+def _finalize(sxy, sxx, syy, n, ties, mode, table, lbeta_tab, ptab, poff):
+    """(rho, logp) of one pair from its exact integer sums of doubled centered ranks.
+
+    ``ties``: either vector has ties on the overlap. ``lbeta_tab[n]`` =
+    log_beta((n - 2) / 2, 1/2). The one place where rho and p are made.
+
+    The p table: without ties both sums of squares are (n^3 - n) / 3, so p depends on n
+    and the integer key (sxx - sxy) / 4 = S / 2 alone (S, the sum of squared rank
+    differences, is always even; 0 <= key <= (n^3 - n) / 6), and a scan meets the same
+    (n, key) again and again: values near rho = 0 recur in nearly every tile. Entry
+    ``ptab[poff[n] + key]`` keeps the log p computed the first time (0.0 means not yet:
+    only rho = 0 has log p = 0 and it is simply recomputed); 8-byte stores are atomic,
+    so threads sharing the table read either nothing or the value. A hit returns the
+    very float64 :func:`_t_logp` returned for that (n, key): results are the same bits
+    with or without the table, in any order of pairs.
+    """
+    if sxx == 0.0 or syy == 0.0:
+        return math.nan, math.nan
+    prod = sxx * syy
+    if mode == 0 and not ties and n <= TABLE_MAX_N:
+        at = poff[n] + np.int64((sxx - sxy) * 0.25)
+        logp = ptab[at]
+        if logp != 0.0:
+            if logp == -math.inf:  # |rho| = 1
+                return (1.0 if sxy > 0.0 else -1.0), logp
+            return min(max(sxy / math.sqrt(prod), -1.0), 1.0), logp
+        rho, det = _rho_det(sxy, sxx, syy, prod)
+        logp = _t_logp(n, sxy, det, prod, lbeta_tab)
+        ptab[at] = logp
+        return rho, logp
+    rho, det = _rho_det(sxy, sxx, syy, prod)
     if mode == 0 or ties or n > R_PRHO_MAX_N:
-        # t approximation: p = I_{1 - r^2}((n - 2) / 2, 1 / 2)
-        if det == 0.0:
-            logp = -math.inf
-        else:
-            logp = log_betainc_core(0.5 * (n - 2), 0.5, det / prod, (sxy * sxy) / prod,
-                                    lbeta_tab[n])
+        logp = _t_logp(n, sxy, det, prod, lbeta_tab)
         if mode == 0:
             return rho, logp
         p = math.exp(logp)
@@ -208,10 +257,15 @@ def _complete_ranks(order, gid, rows, out, sxx, ties):
         ties[a] = tie
 
 
+# The per-pair loops below sum integers (doubled ranks and their products) in int64:
+# exact like the float sums they replace, and an integer add has a 1-cycle latency where
+# a float add has 4, which bounds these loops (each iteration adds to one accumulator).
+
+
 @jit(nogil=True)
 def _rank_side_x(oi, gi, mi, tiefree_i, fin_j, idx, grp, rx):
-    """Rank feature i on its overlap with j: rx[t] = doubled rank 2 * rank(t) (uncentered)
-    for every overlap sample t (other entries of rx are left finite garbage).
+    """Rank feature i on its overlap with j: rx[t] = doubled rank 2 * rank(t) (uncentered,
+    int64) for every overlap sample t (other entries of rx are left as they were).
     Returns (n, sum of d^2, ties on the overlap)."""
     n = 0
     if tiefree_i:
@@ -219,22 +273,21 @@ def _rank_side_x(oi, gi, mi, tiefree_i, fin_j, idx, grp, rx):
         # because the finite pattern of the partner is unpredictable
         for k in range(mi):
             t = oi[k]
-            rx[t] = 2.0 * n + 2.0
+            rx[t] = 2 * n + 2
             n += fin_j[t]
-        nf = float(n)
-        return n, 2.0 * nf * (nf + 1.0) * (2.0 * nf + 1.0) / 3.0, False
+        return n, 2 * n * (n + 1) * (2 * n + 1) // 3, False
     for k in range(mi):
         t = oi[k]
         idx[n] = t
         grp[n] = gi[k]
         n += fin_j[t]
     grp[n] = -1
-    sdd = 0.0
+    sdd = 0
     ties = False
     start = 0
     for k in range(n):
         if grp[k + 1] != grp[k]:
-            d = float(start + k + 2)  # twice the average of ranks start + 1 .. k + 1
+            d = start + k + 2  # twice the average of ranks start + 1 .. k + 1
             for l in range(start, k + 1):
                 rx[idx[l]] = d
             g = k + 1 - start
@@ -249,28 +302,27 @@ def _rank_side_x(oi, gi, mi, tiefree_i, fin_j, idx, grp, rx):
 def _rank_side_y(oj, gj, mj, tiefree_j, fin_i, idx, grp, rx):
     """Rank feature j on the same overlap and return (sum dx * dy, sum dy^2, ties)."""
     n = 0
-    sdxdy = 0.0
+    sdxdy = 0
     if tiefree_j:
         for k in range(mj):
             t = oj[k]
             f = fin_i[t]
-            sdxdy += f * (rx[t] * (2.0 * n + 2.0))
+            sdxdy += f * rx[t] * (2 * n + 2)
             n += f
-        nf = float(n)
-        return sdxdy, 2.0 * nf * (nf + 1.0) * (2.0 * nf + 1.0) / 3.0, False
+        return sdxdy, 2 * n * (n + 1) * (2 * n + 1) // 3, False
     for k in range(mj):
         t = oj[k]
         idx[n] = t
         grp[n] = gj[k]
         n += fin_i[t]
     grp[n] = -1
-    sdd = 0.0
+    sdd = 0
     ties = False
     start = 0
     for k in range(n):
         if grp[k + 1] != grp[k]:
-            d = float(start + k + 2)
-            part = 0.0
+            d = start + k + 2
+            part = 0
             for l in range(start, k + 1):
                 part += rx[idx[l]]
             sdxdy += d * part
@@ -288,35 +340,53 @@ def _pair_missing(oi, gi, mi, tfi, fin_i, oj, gj, mj, tfj, fin_j, min_n, idx, gr
 
     oi/gi: sorted order and tie-group ids of feature i's finite values (first mi used);
     tfi: i has no ties among its finite values; fin_i: finite mask over samples (uint8).
-    idx/grp/rx: scratch of length s + 1. The sums of doubled uncentered ranks d = 2 rank
-    are centered exactly: sum (dx - (n+1)) (dy - (n+1)) = sum dx dy - n (n+1)^2 (all
-    integers below 2^53 for n < 190000). Returns n = 0 when the overlap is below min_n
-    or either vector is constant on it.
+    idx/grp/rx: scratch of length s + 1 (rx int64). The sums of doubled uncentered ranks
+    d = 2 rank are centered exactly: sum (dx - (n+1)) (dy - (n+1)) = sum dx dy -
+    n (n+1)^2 (integers; returned as float64, exact below 2^53, i.e. n < 190000).
+    Returns n = 0 when the overlap is below min_n or either vector is constant on it.
     """
     n, sddx, ties_x = _rank_side_x(oi, gi, mi, tfi, fin_j, idx, grp, rx)
     if n < min_n:
         return 0.0, 0.0, 0.0, 0, False
-    nf = float(n)
-    center = nf * (nf + 1.0) * (nf + 1.0)
+    center = n * (n + 1) * (n + 1)
     sxx = sddx - center
-    if sxx == 0.0:
+    if sxx == 0:
         return 0.0, 0.0, 0.0, 0, False
     sdxdy, sddy, ties_y = _rank_side_y(oj, gj, mj, tfj, fin_i, idx, grp, rx)
     syy = sddy - center
-    if syy == 0.0:
+    if syy == 0:
         return 0.0, 0.0, 0.0, 0, False
-    return sdxdy - center, sxx, syy, n, ties_x or ties_y
+    return float(sdxdy - center), float(sxx), float(syy), n, ties_x or ties_y
 
 
 @jit(nogil=True)
-def _scan_missing(ox, gx, mx, tx, fx, cx, oy, gy, my, ty, fy, cy, self_scan, force, min_n,
-                  mode, table, lbeta_tab, rho, nout, logp):
-    """Missing path over all pairs with a missing value in either feature (or all pairs
-    when ``force``); in a self-scan only j >= i is computed and mirrored."""
+def _pair_one_complete(oc, dm):
+    """sum(dx * dy) of a pair whose one feature is complete and tie-free (sorted order
+    ``oc`` over all samples) and whose other has missing values (``dm``, int64: its
+    doubled ranks over its own finite values, 0 where missing). The overlap is then the
+    other feature's finite samples, on which its ranks are its own; the complete
+    feature's rank at a sample is the number of overlap samples up to it in its order:
+    one pass, no re-ranking of the incomplete side."""
+    cum = 0
+    acc = 0
+    for k in range(oc.shape[0]):
+        v = dm[oc[k]]
+        cum += v != 0
+        acc += v * cum
+    return 2 * acc
+
+
+@jit(nogil=True)
+def _scan_missing(ox, gx, mx, tx, fx, cx, dx, qx, oy, gy, my, ty, fy, cy, dy, qy, self_scan,
+                  force, min_n, mode, table, lbeta_tab, ptab, poff, rho, nout, logp):
+    """Every pair with a missing value in either feature (all pairs when ``force``); in a
+    self-scan only j >= i is computed and mirrored. A pair of an incomplete feature and
+    a complete tie-free one takes :func:`_pair_one_complete` (unless ``force``), any
+    other :func:`_pair_missing`; both give the same exact integer sums."""
     s = fx.shape[1]
     idx = np.empty(s + 1, dtype=np.int32)
     grp = np.empty(s + 1, dtype=np.int32)
-    rx = np.zeros(s, dtype=np.float64)
+    rx = np.zeros(s, dtype=np.int64)
     nx = ox.shape[0]
     ny = oy.shape[0]
     for i in range(nx):
@@ -324,12 +394,30 @@ def _scan_missing(ox, gx, mx, tx, fx, cx, oy, gy, my, ty, fy, cy, self_scan, for
         for j in range(j0, ny):
             if cx[i] and cy[j] and not force:
                 continue
-            sxy, sxx, syy, n, ties = _pair_missing(ox[i], gx[i], mx[i], tx[i], fx[i], oy[j],
-                                                   gy[j], my[j], ty[j], fy[j], min_n, idx,
-                                                   grp, rx)
-            if n == 0:
-                continue
-            r, lp = _finalize(sxy, sxx, syy, n, ties, mode, table, lbeta_tab)
+            if not force and ((cy[j] and ty[j]) or (cx[i] and tx[i])):
+                if cy[j]:  # x incomplete, y complete and tie-free
+                    n = np.int64(mx[i])
+                    sdd, ties = qx[i], not tx[i]
+                else:
+                    n = np.int64(my[j])
+                    sdd, ties = qy[j], not ty[j]
+                if n < min_n:
+                    continue
+                sdxdy = _pair_one_complete(oy[j], dx[i]) if cy[j] else _pair_one_complete(ox[i], dy[j])
+                center = n * (n + 1) * (n + 1)
+                s_inc = sdd - center
+                if s_inc == 0:
+                    continue
+                s_com = 2 * n * (n + 1) * (2 * n + 1) // 3 - center
+                sxy = float(sdxdy - center)
+                sxx, syy = (float(s_inc), float(s_com)) if cy[j] else (float(s_com), float(s_inc))
+            else:
+                sxy, sxx, syy, n, ties = _pair_missing(ox[i], gx[i], mx[i], tx[i], fx[i], oy[j],
+                                                       gy[j], my[j], ty[j], fy[j], min_n, idx,
+                                                       grp, rx)
+                if n == 0:
+                    continue
+            r, lp = _finalize(sxy, sxx, syy, n, ties, mode, table, lbeta_tab, ptab, poff)
             rho[i, j] = r
             nout[i, j] = n
             logp[i, j] = lp
@@ -341,7 +429,7 @@ def _scan_missing(ox, gx, mx, tx, fx, cx, oy, gy, my, ty, fy, cy, self_scan, for
 
 @jit(nogil=True)
 def _finalize_complete(sxy, ix, iy, sxx_x, sxx_y, tie_x, tie_y, n, self_scan, mode, table,
-                       lbeta_tab, rho, nout, logp):
+                       lbeta_tab, ptab, poff, rho, nout, logp):
     """Complete path: sxy[a, b] (exact integer matrix product) for x row ix[a], y row iy[b]."""
     for a in range(ix.shape[0]):
         b0 = a if self_scan else 0
@@ -349,7 +437,7 @@ def _finalize_complete(sxy, ix, iy, sxx_x, sxx_y, tie_x, tie_y, n, self_scan, mo
             if sxx_x[a] == 0.0 or sxx_y[b] == 0.0:
                 continue
             r, lp = _finalize(sxy[a, b], sxx_x[a], sxx_y[b], n, tie_x[a] or tie_y[b], mode,
-                              table, lbeta_tab)
+                              table, lbeta_tab, ptab, poff)
             i = ix[a]
             j = iy[b]
             rho[i, j] = r
@@ -361,6 +449,25 @@ def _finalize_complete(sxy, ix, iy, sxx_x, sxx_y, tie_x, tie_y, n, self_scan, mo
                 logp[j, i] = lp
 
 
+@jit(nogil=True)
+def _own_ranks(order, gid, m, dr, sdd):
+    """Doubled ranks (int64) of each feature over its own finite values (average ranks
+    for ties) into ``dr`` (0 where missing), and their sum of squares into ``sdd``."""
+    for f in range(order.shape[0]):
+        o = order[f]
+        g = gid[f]
+        acc = 0
+        start = 0
+        for k in range(1, m[f] + 1):
+            if k == m[f] or g[k] != g[start]:
+                d = start + k + 1  # twice the average of ranks start + 1 .. k
+                for l in range(start, k):
+                    dr[f, o[l]] = d
+                acc += (k - start) * d * d
+                start = k
+        sdd[f] = acc
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -370,7 +477,8 @@ _RANKED_FLOATS = (np.float16, np.float32, np.float64, np.longdouble)
 
 def _prepare(a: np.ndarray):
     """Per feature: sorted order of finite values, tie-group ids, count, no-ties flag,
-    finite mask (uint8), complete flag."""
+    finite mask (uint8), complete flag, doubled ranks over its finite values (0 where
+    missing) and their sum of squares."""
     fin = np.isfinite(a)
     vals = np.where(fin, a, np.nan)
     order = np.argsort(vals, axis=1, kind="stable").astype(np.int32)  # NaN last
@@ -383,7 +491,10 @@ def _prepare(a: np.ndarray):
     # gid counts groups from 1, so the last finite value's id is the number of groups
     last = np.take_along_axis(gid, np.maximum(m - 1, 0)[:, None].astype(np.intp), axis=1)[:, 0]
     tiefree = (m == 0) | (last == m)
-    return order, gid, m, tiefree, fin.view(np.uint8), complete
+    dr = np.zeros(a.shape, dtype=np.int64)
+    sdd = np.zeros(a.shape[0], dtype=np.int64)
+    _own_ranks(order, gid, m, dr, sdd)
+    return order, gid, m, tiefree, fin.view(np.uint8), complete, dr, sdd
 
 
 def _complete_part(order, gid, complete):
@@ -424,6 +535,7 @@ def _spearman_block(x, y, min_n: int, p_mode: str, force_missing_path: bool):
         return rho, nout, logp
     table = _get_exact_table()
     lbeta_tab = _lbeta_table(s)
+    ptab, poff = _p_table()
     px = _prepare(x)
     py = px if self_scan else _prepare(y)
     if not force_missing_path:
@@ -436,9 +548,9 @@ def _spearman_block(x, y, min_n: int, p_mode: str, force_missing_path: bool):
             sxy = ranks_x @ ranks_y.T
         if rows_x.size and rows_y.size:
             _finalize_complete(sxy, rows_x, rows_y, sxx_x, sxx_y, tie_x, tie_y, s, self_scan,
-                               mode, table, lbeta_tab, rho, nout, logp)
+                               mode, table, lbeta_tab, ptab, poff, rho, nout, logp)
     _scan_missing(*px, *py, self_scan, force_missing_path, min_n, mode, table, lbeta_tab,
-                  rho, nout, logp)
+                  ptab, poff, rho, nout, logp)
     return rho, nout, logp
 
 

@@ -155,6 +155,50 @@ def test_spearman_block__path_independent(rng, p_mode):
         assert _same_bytes(fast, forced)
 
 
+def test_spearman_block__p_table_cold_and_warm_give_the_same_bits(rng, monkeypatch):
+    """The p table returns what the computation returned: the same bits from a cold
+    table, a warm one (every tie-free pair a hit) and the forced per-pair path, for
+    tie-free data that takes every path (complete, one complete, both incomplete) and
+    many overlap sizes; the stored entries are the p-values of their (n, S)."""
+    x = _mixed_block(rng, 80, 70, with_ties=False)
+    y = _mixed_block(rng, 60, 70, base=np.nan_to_num(x), with_ties=False)
+    monkeypatch.setattr(sp, "_table", None)
+    cold = spearman_block(x, y)
+    ptab, poff = sp._table
+    assert np.count_nonzero(ptab) > 1000  # it was used
+    warm = spearman_block(x, y)
+    forced = sp._spearman_block(x, y, 10, "t", True)
+    assert _same_bytes(cold, warm) and _same_bytes(cold, forced)
+    assert len(np.unique(cold[1][cold[1] > 0])) > 15  # many n: many table rows
+    for i, j in [(0, 0), (5, 7), (33, 2), (79, 59)]:
+        a, b = _overlap(x[i], y[j])
+        ref = st.spearmanr(a, b)
+        assert math.exp(warm[2][i, j]) == pytest.approx(ref.pvalue, rel=1e-9)
+        n = a.size
+        s_stat = np.sum((st.rankdata(a) - st.rankdata(b)) ** 2)  # S, even
+        assert ptab[poff[n] + int(s_stat) // 2] == warm[2][i, j]
+
+
+def test_spearman_block__one_complete_path_equals_scipy(rng):
+    """Pairs of one complete tie-free feature and one incomplete (with or without ties)."""
+    s = 50
+    complete = rng.normal(size=(6, s))
+    incomplete = _mixed_block(rng, 30, s, frac_missing=1.0)
+    assert sp._prepare(complete)[5].all() and not sp._prepare(incomplete)[5].any()
+    for x, y in ((complete, incomplete), (incomplete, complete)):
+        rho, n, logp = spearman_block(x, y)
+        for i in range(x.shape[0]):
+            for j in range(y.shape[0]):
+                a, b = _overlap(x[i], y[j])
+                if a.size < 10 or np.ptp(a) == 0:
+                    assert n[i, j] == 0
+                    continue
+                ref = st.spearmanr(a, b)
+                assert n[i, j] == a.size and abs(rho[i, j] - ref.statistic) <= 1e-12
+                assert math.exp(logp[i, j]) == pytest.approx(ref.pvalue, rel=1e-9)
+        assert _same_bytes((rho, n, logp), sp._spearman_block(x, y, 10, "t", True))
+
+
 def test_spearman_block__extra_missing_sample_does_not_change_a_complete_pair(rng):
     # (a, b) complete: complete path. Add a sample where a is missing: same overlap, but
     # the pair now takes the missing path; the result must be bit-identical.
