@@ -28,6 +28,8 @@ Example (one cohort's tiles ``parts``, each an array of log p)::
 from typing import NamedTuple
 
 import numpy as np
+
+from kernels._jit import jit
 from numpy.typing import ArrayLike
 
 
@@ -227,3 +229,33 @@ def bh_logq(logp: ArrayLike) -> np.ndarray:
     if a.ndim != 1:
         raise ValueError(f"logp must be 1-D, got shape {a.shape}")
     return bh_lookup(bh_table(np.sort(a[~np.isnan(a)])), a)
+
+
+@jit(nogil=True)
+def merge_positions(table, needles):
+    """Position in ``table`` (ascending, unique) of each of ``needles`` (ascending), -1
+    where a needle is not in it (NaN never is). One forward pass with galloping steps:
+    O(len(needles) log(len(table) / len(needles))), so a shard's few million needles in
+    a scan's table of tens of millions cost about as much as the needles alone."""
+    out = np.full(needles.shape[0], -1, dtype=np.int64)
+    m = table.shape[0]
+    k = 0
+    for i in range(needles.shape[0]):
+        x = needles[i]
+        if k < m and table[k] < x:
+            # gallop: the smallest k' > k with table[k'] >= x lies in (k + step / 2, k + step]
+            step = 1
+            while k + step < m and table[k + step] < x:
+                step *= 2
+            lo = k + step // 2 + 1
+            hi = min(k + step, m)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if table[mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            k = lo
+        if k < m and table[k] == x:
+            out[i] = k
+    return out

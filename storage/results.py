@@ -386,10 +386,8 @@ class ResultStore:
             table = self.path / "bh" / f"{column}.npz"
             with np.load(io.BytesIO(table.read_bytes())) as saved:
                 values, log10q = saved["values"], saved["log10q"]
-            # every stored p is in its column's table: an exact (hash) lookup, no search
-            at = pd.Index(values).get_indexer(np.abs(frame[column].to_numpy(dtype=np.float32)))
-            q = np.append(log10q, np.float32(np.nan))[at]  # -1 (a null p) -> NaN
-            frame[column.removesuffix("_slogp") + "_" + Q_SUFFIX[0]] = q
+            frame[column.removesuffix("_slogp") + "_" + Q_SUFFIX[0]] = _q_of(
+                np.abs(frame[column].to_numpy(dtype=np.float32)), values, log10q)
         frame = frame[list(dtypes)].astype(dtypes)
         codes = frame["feature"].to_numpy()
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([0])
@@ -407,6 +405,22 @@ class ResultStore:
 
     def is_complete(self) -> bool:
         return (self.path / "complete.json").is_file()
+
+    def _opened(self) -> "_Opened":
+        """The store as lookups read it (cached per process while complete.json stays
+        the same); ResultsError if it is not complete."""
+        try:
+            complete = (self.path / "complete.json").read_bytes()
+        except FileNotFoundError:
+            done = len(self.ledger_names())
+            raise ResultsError(
+                f"{self.path} is not complete ({done} of {self.manifest()['n_tiles']} tiles finished); "
+                "run `linkscan submit` on its job to finish it before looking genes up"
+            ) from None
+        opened = _OPENED.get(self.root)
+        if opened is None or opened.complete != complete:
+            opened = _OPENED[self.root] = _Opened(self, complete)
+        return opened
 
     # ------------------------------------------------------------------ lookup
     def features(self) -> pd.DataFrame:
@@ -442,28 +456,23 @@ class ResultStore:
         absolute value, descending (nulls last). Scans of two omics add the omics of
         both sides.
         """
-        manifest = self.manifest()
-        if not self.is_complete():
-            done = len(self.ledger_names())
-            raise ResultsError(
-                f"{self.path} is not complete ({done} of {manifest['n_tiles']} tiles finished); "
-                "run `linkscan submit` on its job to finish it before looking genes up"
-            )
+        opened = self._opened()
+        manifest = opened.manifest
         cohorts = manifest["cohorts"]
         if cohort is not None:
             match = {c.lower(): c for c in cohorts}.get(cohort.lower())
             if match is None:
                 raise ResultsError(f"cohort {cohort!r} is not in this scan; it has: {', '.join(cohorts)}")
             cohort = match
-        features = self.features()
-        codes = _match_feature(features, gene)
+        features = opened.features
+        codes = opened.match(gene)
         shard_size = manifest["shard_size"]
         frames = []
         for shard in sorted({int(c) // shard_size for c in codes}):
             file = self.path / "shards" / f"{shard:05d}.parquet"
             wanted = [c for c in codes if c // shard_size == shard]
             try:
-                rows = file.parquet().to_pandas(filters=[("feature", "in", wanted)])
+                rows = opened.shard(shard, file).to_pandas(filters=[("feature", "in", wanted)])
             except Exception as exc:  # truncated or overwritten: never read as valid
                 raise ResultsError(
                     f"result shard {file} cannot be read ({type(exc).__name__}: {exc}); the store is "
@@ -498,6 +507,38 @@ class ResultStore:
             out.insert(1, "omics", omics[feature_codes])
             out.insert(3, "partner_omics", omics[partner_codes])
         return out
+
+
+class _Opened:
+    """What every lookup of a finished store reads once: its manifest, feature table, a
+    name index and the shards' Parquet footers. Kept per process (``_OPENED``) for as
+    long as the store's complete.json is the same bytes, so a warm lookup reads one
+    small file, then only the row groups of its feature."""
+
+    def __init__(self, store: "ResultStore", complete: bytes) -> None:
+        self.complete = complete
+        self.manifest = store.manifest()
+        self.features = store.features()
+        names: dict[str, list[int]] = {}
+        for column in ("feature", "gene"):
+            for name, code in zip(self.features[column].str.lower(), self.features["code"]):
+                if name:
+                    names.setdefault(name, []).append(int(code))
+        self.names = {name: sorted(set(codes)) for name, codes in names.items()}
+        self._shards: dict[int, object] = {}
+
+    def match(self, query: str) -> list[int]:
+        codes = self.names.get(query.strip().lower())
+        return codes if codes else _match_feature(self.features, query)  # the error with close matches
+
+    def shard(self, shard: int, file: Location):
+        if shard not in self._shards:
+            self._shards[shard] = file.parquet()
+        return self._shards[shard]
+
+
+#: Finished stores opened by this process's lookups: root -> _Opened.
+_OPENED: dict[str, _Opened] = {}
 
 
 def result_stores(root: str | os.PathLike, kind: str | None = None) -> list[ResultStore]:
@@ -536,6 +577,20 @@ def _mkdir(folder: Location) -> None:
         folder.mkdir()
     except OSError as exc:
         raise write_error(str(folder), exc, "a result folder", _KEPT) from exc
+
+
+def _q_of(p: np.ndarray, values: np.ndarray, log10q: np.ndarray) -> np.ndarray:
+    """The q of each ``p`` (|slogp|, float32; NaN for none) from a column's BH table:
+    ``values`` ascending and holding every stored p exactly. The needles are sorted and
+    merged with the table in one pass (:func:`kernels.multitest.merge_positions`),
+    linear in both, so it stays cheap however large the scan's table: a hash index of
+    tens of millions of values would cost more to build, per shard, than its lookups."""
+    from kernels.multitest import merge_positions
+
+    order = np.argsort(p)  # equal needles have one position: stability does not matter
+    at = np.empty(len(p), dtype=np.int64)
+    at[order] = merge_positions(values, p[order])
+    return np.where(at >= 0, log10q[np.maximum(at, 0)], np.float32(np.nan))
 
 
 def _match_feature(features: pd.DataFrame, query: str) -> list[int]:

@@ -229,3 +229,20 @@ def test_bh_table__input_errors():
         bh_lookup(table, np.array([-2.0, -2.5]))
     with pytest.raises(ValueError, match="not in the BH table"):
         bh_lookup(table, np.array([-1.0]))
+
+
+@pytest.mark.parametrize("m, k", [(1, 5), (10, 100), (1000, 10), (100_000, 3000)])
+def test_merge_positions__equals_searchsorted_with_membership(m, k):
+    """The finish's q lookup: positions of sorted needles in a sorted table, -1 when
+    absent (NaN included), for tables far larger and far smaller than the needles."""
+    from kernels.multitest import merge_positions
+
+    rng = np.random.default_rng(m + k)
+    table = np.unique(rng.integers(0, 10 * m, m).astype(np.float32))
+    needles = np.sort(np.concatenate([rng.choice(table, k), rng.integers(0, 10 * m, k).astype(np.float32),
+                                      [np.nan]]).astype(np.float32))
+    idx = np.searchsorted(table, needles)
+    inside = idx < len(table)
+    inside[inside] = table[idx[inside]] == needles[inside]
+    got = merge_positions(table, needles)
+    assert (got == np.where(inside, idx, -1)).all() and (got >= 0).sum() >= k
