@@ -133,6 +133,9 @@ def _parquet_bytes(frame: pd.DataFrame, row_group_offsets=None) -> bytes:
         # the write and serve no query
         "part.parquet", frame, compression=COMPRESSION, write_index=False,
         stats=[c for c in ("feature", "partner") if c in frame.columns],
+        # definition levels only where there can be nulls (the nullable counts): floats
+        # keep NaN as a value, and every level costs writing and reading
+        has_nulls=[c for c in frame.columns if isinstance(frame[c].dtype, pd.Int16Dtype)],
         row_group_offsets=row_group_offsets if row_group_offsets is not None else 50_000_000,
         open_with=lambda path, mode="wb": buffer,
     )
