@@ -355,11 +355,14 @@ class ResultStore:
     def p_values(self, columns: list[str], entries: list[dict]) -> dict[str, np.ndarray]:
         """``|column|`` (a -log10 p, float32) of every pair of the scan once (its row with
         feature < partner), for each of ``columns``, read from the finished tiles' parts in
-        one pass; nulls left out."""
+        one pass; nulls left out. Only those columns' chunks are read, without the
+        checksum: the compaction that follows reads every part whole and checks it, so a
+        damaged part still stops the finish before anything is marked complete."""
         values = {column: [] for column in columns}
         for entry in entries:
             for shard in entry["parts"]:
-                part = self._read_part(int(shard), entry, ["feature", "partner", *columns])
+                file = self._part(int(shard), entry["tile"])
+                part = file.parquet().to_pandas(columns=["feature", "partner", *columns])
                 once = part["feature"].to_numpy() < part["partner"].to_numpy()
                 for column in columns:
                     x = part[column].to_numpy()[once]

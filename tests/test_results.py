@@ -166,7 +166,7 @@ def test_finalize_shard__checksum_mismatch_is_an_error(tmp_path, rng):
     data[100] ^= 0xFF  # same size, different bytes
     part.write_bytes(bytes(data))
     with pytest.raises(ResultsError, match=r"tile-0.parquet does not match its ledger checksum"):
-        rs.p_values(["BRCA_slogp"], [entry])
+        rs.finalize_shard(0, [entry])
 
 
 def test_create_or_resume__refuses_other_scan_and_foreign_dirs(tmp_path):
