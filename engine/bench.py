@@ -2,8 +2,12 @@
 
 `linkscan bench` plans the scan as `linkscan submit` would, runs a few of its tiles here
 in one process (one worker's share: the kernels are single-threaded), writing their
-result parts to a temporary store exactly as a worker would, and projects the whole
-scan's tile time for 1..N workers and its output size from what the sample measured.
+result parts to a temporary store exactly as a worker would, then finishes that sample as
+the scan's finish would (BH tables of each p column, compaction of each shard the sample
+wrote to), and projects the whole scan's time, tiles and finish, for 1..N workers and its
+output size from what the sample measured. Both phases scale with the pairs (rows are
+two per pair); the finish runs as one task per p column, then one per shard, so it
+spreads over at most that many workers.
 """
 
 from __future__ import annotations
@@ -23,9 +27,13 @@ class BenchReport:
     tiles_sampled: int
     pairs_total: int  # cohort-pair tests of the whole scan
     pairs_sampled: int
-    seconds_sampled: float
-    bytes_sampled: int  # result part bytes the sampled tiles wrote
+    seconds_sampled: float  # tiles: compute and write
+    bytes_sampled: int  # finished shard bytes of the sample
     max_workers: int
+    bh_seconds_sampled: float = 0.0  # the sample's BH tables, all columns
+    compact_seconds_sampled: float = 0.0  # the sample's shard compaction, all shards
+    columns: int = 1  # p columns (one BH task each)
+    shards: int = 1  # shards of the whole scan (one compaction task each)
 
     @property
     def rate(self) -> float:
@@ -33,27 +41,36 @@ class BenchReport:
         return self.pairs_sampled / self.seconds_sampled if self.seconds_sampled > 0 else 0.0
 
     @property
+    def scale(self) -> float:
+        return self.pairs_total / max(self.pairs_sampled, 1)
+
+    @property
     def bytes_total(self) -> float:
-        """Projected bytes of the tile parts (the finished shards are of the same order)."""
-        return self.bytes_sampled / max(self.pairs_sampled, 1) * self.pairs_total
+        """Projected bytes of the finished shards."""
+        return self.bytes_sampled * self.scale
 
     def seconds(self, workers: int) -> float:
-        """Projected tile time with ``workers`` workers (perfect scaling; the finish, BH
-        and compaction, comes on top)."""
+        """Projected tile time with ``workers`` workers (perfect scaling)."""
         return self.pairs_total / (self.rate * workers) if self.rate > 0 else float("inf")
+
+    def finish_seconds(self, workers: int) -> float:
+        """Projected finish: BH (one task per column) then compaction (one per shard)."""
+        return (self.bh_seconds_sampled * self.scale / min(workers, self.columns)
+                + self.compact_seconds_sampled * self.scale / min(workers, self.shards))
 
     def __str__(self) -> str:
         lines = [
             f"sampled {self.tiles_sampled} of {self.tiles_total} tiles: {self.pairs_sampled:,} pair tests "
-            f"in {self.seconds_sampled:.2f} s = {self.rate:,.0f} pairs/s per worker (compute and write)",
-            f"whole scan: {self.pairs_total:,} pair tests; result parts about {_size(self.bytes_total)} "
-            f"({self.bytes_sampled / max(self.pairs_sampled, 1):.1f} bytes per pair test; the finished "
-            "shards add the q columns)",
-            "workers  projected tile time",
+            f"in {self.seconds_sampled:.2f} s = {self.rate:,.0f} pairs/s per worker (compute and write); "
+            f"their finish {self.bh_seconds_sampled + self.compact_seconds_sampled:.2f} s",
+            f"whole scan: {self.pairs_total:,} pair tests; result shards about {_size(self.bytes_total)} "
+            f"({self.bytes_sampled / max(self.pairs_sampled, 1):.1f} bytes per pair test)",
+            "workers  tiles     finish    total",
         ]
         workers = 1
         while workers <= self.max_workers:
-            lines.append(f"{workers:>7}  {clock(self.seconds(workers))}")
+            tiles, finish = self.seconds(workers), self.finish_seconds(workers)
+            lines.append(f"{workers:>7}  {clock(tiles):>8}  {clock(finish):>8}  {clock(tiles + finish):>8}")
             workers *= 2
         return "\n".join(lines)
 
@@ -68,26 +85,39 @@ def _size(n: float) -> str:
 
 def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchReport:
     """Run ``tiles`` tiles of the scan ``spec`` spread over its plan (after one untimed
-    warm-up tile that compiles the kernels) and project the whole scan."""
+    warm-up tile that compiles the kernels), finish them, and project the whole scan."""
+    from engine.runner import bh_table_of
     from engine.tile import run_tile
     from storage.results import ResultStore
 
     plan = make_plan(spec)
     step = max(1, len(plan.tiles) // max(tiles, 1))
     sample = list(plan.tiles[::step][:tiles])
+    columns = [f"{c}_slogp" for c in plan.context.cohorts] + ["meta_slogp"]
     with tempfile.TemporaryDirectory(prefix="linkscan-bench-") as tmp:
         results = ResultStore(tmp)
         results.create_or_resume(plan.manifest, plan.features)
         context = dataclasses.replace(plan.context, results=results)
         run_tile(context, sample[-1])  # warm-up: compile the kernels outside the timing
-        seconds, written = 0.0, 0
+        seconds, entries = 0.0, []
         for tile in sample:
             start = time.perf_counter()
-            entry = run_tile(context, tile)
+            entries.append(run_tile(context, tile))
             seconds += time.perf_counter() - start
-            written += sum(part["bytes"] for part in entry["parts"].values())
+        start = time.perf_counter()
+        for column in columns:
+            bh_table_of(results, column, entries)
+        bh_seconds = time.perf_counter() - start
+        shards = sorted({int(s) for e in entries for s in e["parts"]})
+        start = time.perf_counter()
+        for shard in shards:
+            results.finalize_shard(shard, [e for e in entries if str(shard) in e["parts"]])
+        compact_seconds = time.perf_counter() - start
+        written = sum((results.path / "shards" / f"{shard:05d}.parquet").size() for shard in shards)
     return BenchReport(
         tiles_total=len(plan.tiles), tiles_sampled=len(sample),
         pairs_total=sum(plan.pairs(t) for t in plan.tiles), pairs_sampled=sum(plan.pairs(t) for t in sample),
         seconds_sampled=seconds, bytes_sampled=written, max_workers=max_workers,
+        bh_seconds_sampled=bh_seconds, compact_seconds_sampled=compact_seconds, columns=len(columns),
+        shards=plan.manifest["n_shards"],
     )

@@ -28,10 +28,19 @@ def test_bench__projects_the_whole_plan(store):
     assert report.rate > 0 and report.bytes_sampled > 0
     assert report.seconds(2) == pytest.approx(report.seconds(1) / 2)
     assert report.bytes_total == pytest.approx(report.bytes_sampled * report.pairs_total / report.pairs_sampled)
+    # the finish: 3 BH tasks (2 cohorts + meta) then one compaction per shard
+    assert report.columns == 3 and report.shards == plan.manifest["n_shards"]
+    assert report.bh_seconds_sampled > 0 and report.compact_seconds_sampled > 0
+    scale = report.pairs_total / report.pairs_sampled
+    assert report.finish_seconds(1) == pytest.approx(
+        (report.bh_seconds_sampled + report.compact_seconds_sampled) * scale)
+    assert report.finish_seconds(64) == pytest.approx(
+        report.bh_seconds_sampled * scale / 3 + report.compact_seconds_sampled * scale / report.shards)
 
 
 def test_bench__command_prints_a_table_per_worker_count(store, capsys):
     assert main(["bench", str(store), "--tile-size", "40", "--tiles", "1", "--max-workers", "4"]) == 0
     out = capsys.readouterr().out
     assert "sampled 1 of 6 tiles" in out and "pairs/s per worker" in out
+    assert "workers  tiles     finish    total" in out
     assert [line.split()[0] for line in out.splitlines()[3:]] == ["1", "2", "4"]
