@@ -50,8 +50,10 @@ SCHEMA_VERSION = 1
 SHARD_TARGET_ROWS = 2_000_000
 #: Features per row group in a finished shard (a lookup reads one row group).
 FEATURES_PER_ROW_GROUP = 8
-#: Compression of part and shard files (zstd: ~20% smaller than snappy at equal speed).
-COMPRESSION = "ZSTD"
+#: Compression of part and shard files. LZ4 (the raw block format, which every Parquet
+#: reader takes): on a 10-cohort part of 384k rows it wrote 5x and read 4x faster than
+#: zstd for 14% more bytes, and a scan's time is in writing and reading its rows.
+COMPRESSION = "LZ4_RAW"
 
 #: The result schema as data: column suffix -> (dtype, doc). Per-cohort columns are
 #: ``<COHORT>_<suffix>``.
