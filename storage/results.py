@@ -11,7 +11,8 @@ see :mod:`storage.location`)::
     failures.jsonl            tiles that failed, with their errors
     parts/<shard>/<tile>.parquet
                               a tile's rows whose query entity falls in <shard>
-    bh/<column>.npz           BH q of every distinct p of a column over the whole scan
+    bh/<column>.values.npy    every distinct |p| of a column over the whole scan (-log10,
+    bh/<column>.log10q.npy    ascending) and its BH q
     shards/<shard>.parquet    the finished shard: all rows of its entities, sorted by
                               (feature, partner), with q columns, 8 features per row group
     complete.json             written last; a lookup refuses a store without it
@@ -372,11 +373,24 @@ class ResultStore:
         return {c: np.concatenate(v) if v else np.empty(0, np.float32) for c, v in values.items()}
 
     def save_q_table(self, column: str, values: np.ndarray, log10q: np.ndarray) -> None:
-        """Keep the BH q of each distinct ``|column|`` value (sorted) for the shards."""
-        buffer = io.BytesIO()
-        np.savez(buffer, values=values, log10q=log10q)
+        """Keep the BH q of each distinct ``|column|`` value (sorted) for the shards, as
+        two .npy files (``bh/<column>.values.npy``, ``bh/<column>.log10q.npy``)."""
         _mkdir(self.path / "bh")
-        _put(self.path / "bh" / f"{column}.npz", buffer.getvalue())
+        for name, array in (("values", values), ("log10q", log10q)):
+            buffer = io.BytesIO()
+            np.save(buffer, np.ascontiguousarray(array, dtype=np.float32))
+            _put(self.path / "bh" / f"{column}.{name}.npy", buffer.getvalue())
+
+    def q_table(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """The saved BH table of ``column``: (values ascending, log10 q). Local tables are
+        memory-mapped: every shard's compaction reads them, and a 10-cohort x
+        10,000-protein scan's tables are 700 MB, shared this way through the page cache
+        by all of a machine's workers instead of copied into each task."""
+        out = []
+        for name in ("values", "log10q"):
+            file = self.path / "bh" / f"{column}.{name}.npy"
+            out.append(np.load(file.url, mmap_mode="r") if file.local else np.load(io.BytesIO(file.read_bytes())))
+        return out[0], out[1]
 
     def finalize_shard(self, shard: int, entries: list[dict]) -> int:
         """Merge the parts of ``shard`` (from the ledger ``entries`` that have one) into
@@ -391,9 +405,7 @@ class ResultStore:
         else:
             frame = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
         for column in [c for c in dtypes if c.endswith("_slogp")]:
-            table = self.path / "bh" / f"{column}.npz"
-            with np.load(io.BytesIO(table.read_bytes())) as saved:
-                values, log10q = saved["values"], saved["log10q"]
+            values, log10q = self.q_table(column)
             frame[column.removesuffix("_slogp") + "_" + Q_SUFFIX[0]] = _q_of(
                 np.abs(frame[column].to_numpy(dtype=np.float32)), values, log10q)
         frame = frame[list(dtypes)].astype(dtypes)
