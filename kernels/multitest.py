@@ -259,3 +259,36 @@ def merge_positions(table, needles):
         if k < m and table[k] == x:
             out[i] = k
     return out
+
+
+@jit(nogil=True)
+def argsort_nonnegative_f32(x):
+    """Stable order of non-negative float32 values (NaN last), as
+    ``np.argsort(x, kind="stable")`` but a radix sort: the bits of a non-negative float
+    order like the floats, so two 16-bit counting passes sort them in O(n). For the
+    finish's q lookup (1.3M |slogp| per column and shard: numpy's comparison sort took
+    40% of a shard's compaction)."""
+    n = x.shape[0]
+    keys = x.view(np.uint32)
+    tmp = np.empty(n, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    count = np.zeros(65537, dtype=np.int64)
+    for i in range(n):
+        count[(keys[i] & 0xFFFF) + 1] += 1
+    for b in range(65536):
+        count[b + 1] += count[b]
+    for i in range(n):
+        d = keys[i] & 0xFFFF
+        tmp[count[d]] = i
+        count[d] += 1
+    count[:] = 0
+    for i in range(n):
+        count[(keys[i] >> 16) + 1] += 1
+    for b in range(65536):
+        count[b + 1] += count[b]
+    for k in range(n):
+        i = tmp[k]
+        d = keys[i] >> 16
+        order[count[d]] = i
+        count[d] += 1
+    return order

@@ -607,14 +607,15 @@ def _mkdir(folder: Location) -> None:
 
 
 def _q_of(p: np.ndarray, values: np.ndarray, log10q: np.ndarray) -> np.ndarray:
-    """The q of each ``p`` (|slogp|, float32; NaN for none) from a column's BH table:
-    ``values`` ascending and holding every stored p exactly. The needles are sorted and
-    merged with the table in one pass (:func:`kernels.multitest.merge_positions`),
+    """The q of each ``p`` (|slogp|, float32 >= 0; NaN for none) from a column's BH
+    table: ``values`` ascending and holding every stored p exactly. The needles are
+    sorted (a radix sort) and merged with the table in one pass (:func:`kernels.multitest.merge_positions`),
     linear in both, so it stays cheap however large the scan's table: a hash index of
     tens of millions of values would cost more to build, per shard, than its lookups."""
-    from kernels.multitest import merge_positions
+    from kernels.multitest import argsort_nonnegative_f32, merge_positions
 
-    order = np.argsort(p)  # equal needles have one position: stability does not matter
+    p = np.ascontiguousarray(p, dtype=np.float32)
+    order = argsort_nonnegative_f32(p)
     at = np.empty(len(p), dtype=np.int64)
     at[order] = merge_positions(values, p[order])
     return np.where(at >= 0, log10q[np.maximum(at, 0)], np.float32(np.nan))

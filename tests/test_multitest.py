@@ -246,3 +246,18 @@ def test_merge_positions__equals_searchsorted_with_membership(m, k):
     inside[inside] = table[idx[inside]] == needles[inside]
     got = merge_positions(table, needles)
     assert (got == np.where(inside, idx, -1)).all() and (got >= 0).sum() >= k
+
+
+def test_argsort_nonnegative_f32__equals_numpy_stable():
+    from kernels.multitest import argsort_nonnegative_f32
+
+    rng = np.random.default_rng(7)
+    x = np.abs(rng.standard_cauchy(100_000)).astype(np.float32)
+    x[rng.integers(0, x.size, 2000)] = np.nan
+    x[rng.integers(0, x.size, 2000)] = 0.0
+    x[rng.integers(0, x.size, 500)] = np.inf
+    x[rng.integers(0, x.size, 3000)] = x[:3000]  # repeats: stability matters
+    x[5] = np.finfo(np.float32).tiny / 2  # a subnormal
+    got = argsort_nonnegative_f32(x)
+    assert np.array_equal(got, np.argsort(x, kind="stable"))
+    assert argsort_nonnegative_f32(np.empty(0, np.float32)).size == 0
