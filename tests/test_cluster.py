@@ -267,26 +267,26 @@ def _submit(procs: Processes, name: str, job: Path, address: str | None) -> subp
                               "--quiet"])
 
 
-def _finish(procs: Processes, proc: subprocess.Popen, timeout: float = SCAN_TIMEOUT) -> str:
-    """Wait for a submission to end well; its output."""
+def _ended(procs: Processes, proc: subprocess.Popen, timeout: float, status: int, context: str = "") -> str:
+    """Wait (bounded) for a submission to exit with ``status``; its output."""
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"`linkscan submit` did not finish within {timeout} s" + _tail(procs.log(proc)))
+        pytest.fail(f"`linkscan submit` did not exit within {timeout} s" + _tail(procs.log(proc)))
     output = procs.log(proc).read_text(errors="replace")
-    assert proc.returncode == 0, f"`linkscan submit` exited {proc.returncode}" + _tail(procs.log(proc))
+    assert proc.returncode == status, f"`linkscan submit` exited {proc.returncode}{context}" + _tail(procs.log(proc))
     return output
+
+
+def _finish(procs: Processes, proc: subprocess.Popen, timeout: float = SCAN_TIMEOUT) -> str:
+    """Wait for a submission to end well; its output."""
+    return _ended(procs, proc, timeout, 0)
 
 
 def _refused(procs: Processes, proc: subprocess.Popen, context=lambda: "") -> str:
     """Wait for a submission that must fail: exit status 2, one linkscan error line, no
     traceback. Its error (``context()`` is added to a failure's message)."""
-    try:
-        proc.wait(timeout=EXIT_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"`linkscan submit` did not stop within {EXIT_TIMEOUT} s" + _tail(procs.log(proc)))
-    output = procs.log(proc).read_text(errors="replace")
-    assert proc.returncode == 2, f"`linkscan submit` exited {proc.returncode}{context()}" + _tail(procs.log(proc))
+    output = _ended(procs, proc, EXIT_TIMEOUT, 2, context())
     assert "Traceback" not in output and output.count("linkscan: error:") == 1, output
     error = output[output.index("linkscan: error:"):]
     assert error.count("\n") == 1, error  # one line
