@@ -37,8 +37,8 @@ targets 2, 4 and 5:
   run during which other processes took more than 20% of the CPU is flagged, and so is
   a run after an edit of kernels/ (Numba then compiles inside the measured run). The
   header names the commit and any uncommitted changes to the package.
-* **Time split** (from the result store's ledger: each tile's ``seconds`` of compute and
-  write on its worker, and ``finished_at``): *start* = subprocess start to the first
+* **Time split** (from the result store's ledger: each tile's ``seconds`` of compute on
+  its worker, up to the writing of its parts, and ``finished_at``): *start* = subprocess start to the first
   tile's start, *tiles* = first tile start to last tile finish, *finish* = last tile
   finish to the subprocess's exit (BH over the whole scan, compaction of the shards,
   cluster shutdown), and worker utilisation = tile seconds / (workers x tiles phase).
@@ -674,7 +674,7 @@ def run_table(run: ScanRun, store_meta: dict) -> list[str]:
         f"| start: process, LocalCluster, plan, scatter -> first tile starts | {fmt_s(run.start_phase)} |",
         f"| tiles: first tile starts -> last tile finishes | {fmt_s(run.tiles_phase)} |",
         f"| finish: last tile -> exit (BH, compaction, cluster shutdown) | {fmt_s(run.finish_phase)} |",
-        f"| tile compute + write, summed over {run.tiles} tiles | {fmt_s(run.tile_seconds)} "
+        f"| tile compute (ledger seconds: up to the part writes), summed over {run.tiles} tiles | {fmt_s(run.tile_seconds)} "
         f"(worker utilisation in the tiles phase {util:.0%}) |",
         f"| CPU: the scan's processes / everything else on the machine / available (wall x {NPROC} cores) | "
         f"{run.finished.tree_cpu:.1f} s / {run.finished.others_cpu:.1f} s / {run.wall * NPROC:.1f} s |",
