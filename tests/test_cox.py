@@ -1,9 +1,7 @@
 """Univariate Cox kernel (kernels/cox.py) against R's coxph and an independent reference."""
 
-import csv
 import math
 from pathlib import Path
-import subprocess
 
 import mpmath
 import numpy as np
@@ -12,6 +10,8 @@ import pytest
 from kernels import cox as kc
 from kernels.cox import cox_block
 from kernels.pvalues import signed_log10p
+
+from rref import fmt_vec, read_tsv, run_r, vec
 
 R_DIR = Path(__file__).resolve().parent / "r"
 R_SCRIPT = R_DIR / "cox_reference.R"
@@ -63,14 +63,6 @@ def _one(x, time, event, **kw):
     return hr[0], n[0], logp[0], conv[0]
 
 
-def _vec(text):
-    return np.array([np.nan if v == "NA" else float(v) for v in text.split(",")])
-
-
-def _fmt_vec(v):
-    return ",".join("NA" if np.isnan(a) else repr(float(a)) for a in v)
-
-
 def _num(text):
     return math.nan if text == "NA" else float(text)
 
@@ -81,7 +73,7 @@ def _check_against_r(rows):
     fits = nonconv = 0
     for row in rows:
         case = row["case"]
-        x, time, event = _vec(row["x"]), _vec(row["time"]), _vec(row["event"])
+        x, time, event = vec(row["x"]), vec(row["time"]), vec(row["event"])
         # the statistic, not the minimums, is compared here
         hr, n, logp, conv = _one(x, time, event, min_n=2, min_side=0, min_events=1)
         assert n == int(row["n"]), case
@@ -110,8 +102,7 @@ def _check_against_r(rows):
 
 
 def test_cox_block__matches_stored_r_reference():
-    with open(R_TABLE, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
+    rows = read_tsv(R_TABLE)
     fits, nonconv = _check_against_r(rows)
     kinds = {r["case"].split("_")[0] for r in rows}
     assert {"noties", "tiedevents", "tiedcens", "missing", "strong", "null",
@@ -147,17 +138,8 @@ def test_cox_block__matches_live_rscript(rscript, rng, tmp_path):
         elif kind == 5 and k % 12 == 5:  # monotone likelihood
             time = np.argsort(np.argsort(-x)).astype(np.float64) + 1.0
         cases.append((f"live{k}", x, time, event))
-    src = tmp_path / "in.tsv"
-    out = tmp_path / "out.tsv"
-    with open(src, "w") as fh:
-        fh.write("case\tx\ttime\tevent\n")
-        for name, x, time, event in cases:
-            fh.write(f"{name}\t{_fmt_vec(x)}\t{_fmt_vec(time)}\t{_fmt_vec(event)}\n")
-    subprocess.run([rscript, str(R_SCRIPT), str(src), str(out)], check=True,
-                   capture_output=True, timeout=120)
-    with open(out, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    assert [r["case"] for r in rows] == [c[0] for c in cases]
+    rows = run_r(rscript, R_SCRIPT, ["case", "x", "time", "event"],
+                 [[name, fmt_vec(x), fmt_vec(time), fmt_vec(event)] for name, x, time, event in cases], tmp_path)
     fits, nonconv = _check_against_r(rows)
     assert fits >= 30 and nonconv >= 3
 

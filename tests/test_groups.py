@@ -1,10 +1,8 @@
 """Group tests (kernels/groups.py): Jonckheere-Terpstra and one-way ANOVA."""
 
-import csv
 from fractions import Fraction
 import math
 from pathlib import Path
-import subprocess
 
 import mpmath
 import numpy as np
@@ -16,6 +14,8 @@ from kernels import groups as gr
 from kernels.groups import anova_block, jt_block
 from kernels.pvalues import signed_log10p
 from kernels.spearman import spearman_block
+
+from rref import fmt_vec, read_tsv, run_r, vec
 
 R_DIR = Path(__file__).resolve().parent / "r"
 R_SCRIPT = R_DIR / "groups_reference.R"
@@ -59,16 +59,8 @@ def _brute_j(v, g):
     return j
 
 
-def _vec(text):
-    return np.array([np.nan if v == "NA" else float(v) for v in text.split(",")])
-
-
 def _codes(text):
     return np.array([-1 if v == "NA" else int(float(v)) for v in text.split(",")], dtype=np.int64)
-
-
-def _fmt_vec(v):
-    return ",".join("NA" if np.isnan(a) else repr(float(a)) for a in v)
 
 
 def _fmt_codes(g):
@@ -161,10 +153,9 @@ def test_jt_block__effect_matches_scipy_spearmanr(rng):
 
 
 def test_jt_block__matches_stored_r_reference():
-    with open(R_TABLE, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
+    rows = read_tsv(R_TABLE)
     assert len(rows) > 300
-    n_jt, n_av = _check_against_r(rows, [_vec(r["x"]) for r in rows],
+    n_jt, n_av = _check_against_r(rows, [vec(r["x"]) for r in rows],
                                   [_codes(r["g"]) for r in rows])
     assert n_jt > 300 and n_av > 300
     kinds = {r["case"].split("_")[0] for r in rows}
@@ -190,17 +181,8 @@ def test_jt_block__matches_live_rscript(rscript, rng, tmp_path):
         elif kind == 3:
             g[g == 1] = 0  # a level code without samples
         cases.append((f"live{k}", x, g))
-    src = tmp_path / "in.tsv"
-    out = tmp_path / "out.tsv"
-    with open(src, "w") as fh:
-        fh.write("case\tx\tg\n")
-        for name, x, g in cases:
-            fh.write(f"{name}\t{_fmt_vec(x)}\t{_fmt_codes(g)}\n")
-    subprocess.run([rscript, str(R_SCRIPT), str(src), str(out)], check=True,
-                   capture_output=True, timeout=120)
-    with open(out, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    assert [r["case"] for r in rows] == [c[0] for c in cases]
+    rows = run_r(rscript, R_SCRIPT, ["case", "x", "g"],
+                 [[name, fmt_vec(x), _fmt_codes(g)] for name, x, g in cases], tmp_path)
     n_jt, n_av = _check_against_r(rows, [c[1] for c in cases], [c[2] for c in cases])
     assert n_jt >= 110 and n_av >= 110
 

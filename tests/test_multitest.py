@@ -1,9 +1,7 @@
 """Benjamini-Hochberg q-values (kernels/multitest.py) against R, scipy and tiles."""
 
-import csv
 import math
 from pathlib import Path
-import subprocess
 
 import numpy as np
 import pytest
@@ -18,20 +16,14 @@ from kernels.multitest import (
     merge_value_counts,
 )
 
+from rref import fmt_vec, read_tsv, run_r, vec
+
 R_DIR = Path(__file__).resolve().parent / "r"
 R_SCRIPT = R_DIR / "multitest_reference.R"
 R_TABLE = R_DIR / "multitest_reference.tsv"
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _vec(text):
-    return np.array([np.nan if v == "NA" else float(v) for v in text.split(",")])
-
-
-def _fmt_vec(v):
-    return ",".join("NA" if np.isnan(a) else repr(float(a)) for a in v)
 
 
 def _log(p):
@@ -73,8 +65,8 @@ def _mixed_logp(rng, m, *, frac_signal=0.2, frac_nan=0.1, tie_digits=None):
 def _check_against_r(rows):
     checked = 0
     for row in rows:
-        p = _vec(row["p"])
-        q = _vec(row["q"])
+        p = vec(row["p"])
+        q = vec(row["q"])
         got = bh_logq(_log(p))
         assert np.array_equal(np.isnan(got), np.isnan(q)), row["case"]
         ok = ~np.isnan(q)
@@ -88,8 +80,7 @@ def _check_against_r(rows):
 
 
 def test_bh_logq__matches_stored_r_reference():
-    with open(R_TABLE, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
+    rows = read_tsv(R_TABLE)
     assert len(rows) > 50
     assert _check_against_r(rows) > 5000
     kinds = {r["case"].split("_")[0] for r in rows}
@@ -104,17 +95,7 @@ def test_bh_logq__matches_live_rscript(rscript, rng, tmp_path):
         logp = _mixed_logp(rng, m, tie_digits=[None, 1, 2][k % 3])
         cases.append((f"live{k}", np.exp(logp)))
     cases.append(("with_ones", np.array([1.0, 0.3, 1.0, np.nan, 1e-5])))
-    src = tmp_path / "in.tsv"
-    out = tmp_path / "out.tsv"
-    with open(src, "w") as fh:
-        fh.write("case\tp\n")
-        for name, p in cases:
-            fh.write(f"{name}\t{_fmt_vec(p)}\n")
-    subprocess.run([rscript, str(R_SCRIPT), str(src), str(out)], check=True,
-                   capture_output=True, timeout=120)
-    with open(out, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    assert [r["case"] for r in rows] == [c[0] for c in cases]
+    rows = run_r(rscript, R_SCRIPT, ["case", "p"], [[name, fmt_vec(p)] for name, p in cases], tmp_path)
     assert _check_against_r(rows) > 1000
 
 

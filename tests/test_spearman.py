@@ -1,9 +1,7 @@
 """Spearman kernel (kernels/spearman.py) and shared p-value helpers (kernels/pvalues.py)."""
 
-import csv
 import math
 from pathlib import Path
-import subprocess
 
 import mpmath
 import numpy as np
@@ -23,6 +21,8 @@ from kernels.pvalues import (
     signed_log10p,
 )
 from kernels.spearman import LOG_P_FLOOR, P_FLOOR, spearman_block
+
+from rref import fmt_vec, read_tsv, run_r, vec
 
 R_DIR = Path(__file__).resolve().parent / "r"
 R_SCRIPT = R_DIR / "spearman_reference.R"
@@ -55,14 +55,6 @@ def _overlap(a, b):
 
 def _same_bytes(r1, r2):
     return all(np.asarray(u).tobytes() == np.asarray(v).tobytes() for u, v in zip(r1, r2))
-
-
-def _vec(text):
-    return np.array([np.nan if v == "NA" else float(v) for v in text.split(",")])
-
-
-def _fmt_vec(v):
-    return ",".join("NA" if np.isnan(a) else repr(float(a)) for a in v)
 
 
 def _check_against_r(rows, xs, ys):
@@ -363,11 +355,10 @@ def test_spearman_block__far_tail_continuous_up_to_rho_1():
 
 
 def test_spearman_block__mode_r_matches_stored_r_reference():
-    with open(R_TABLE, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
+    rows = read_tsv(R_TABLE)
     assert len(rows) > 500
-    xs = [_vec(r["x"]) for r in rows]
-    ys = [_vec(r["y"]) for r in rows]
+    xs = [vec(r["x"]) for r in rows]
+    ys = [vec(r["y"]) for r in rows]
     checked = _check_against_r(rows, xs, ys)
     assert checked > 500
     kinds = {r["case"].split("_")[0] for r in rows}
@@ -390,17 +381,8 @@ def test_spearman_block__mode_r_matches_live_rscript(rscript, rng, tmp_path):
             x[rng.random(n) < 0.15] = np.nan
             y[rng.random(n) < 0.1] = np.nan
         cases.append((f"live{k}", x, y))
-    src = tmp_path / "in.tsv"
-    out = tmp_path / "out.tsv"
-    with open(src, "w") as fh:
-        fh.write("case\tx\ty\n")
-        for name, x, y in cases:
-            fh.write(f"{name}\t{_fmt_vec(x)}\t{_fmt_vec(y)}\n")
-    subprocess.run([rscript, str(R_SCRIPT), str(src), str(out)], check=True,
-                   capture_output=True, timeout=120)
-    with open(out, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    assert [r["case"] for r in rows] == [c[0] for c in cases]
+    rows = run_r(rscript, R_SCRIPT, ["case", "x", "y"],
+                 [[name, fmt_vec(x), fmt_vec(y)] for name, x, y in cases], tmp_path)
     checked = _check_against_r(rows, [c[1] for c in cases], [c[2] for c in cases])
     assert checked >= 150
     floored = sum(float(r["p_r"]) < P_FLOOR for r in rows if r["p_r"] != "NA")

@@ -1,20 +1,19 @@
 """Wilcoxon rank-sum kernel (kernels/wilcoxon.py) against R, scipy and brute force."""
 
-import csv
 import itertools
 import math
 from pathlib import Path
-import subprocess
 
 import mpmath
 import numpy as np
 import pytest
-import scipy.special as sc
 import scipy.stats as st
 
 from kernels import wilcoxon as wx
 from kernels.pvalues import signed_log10p
 from kernels.wilcoxon import EXACT_MAX, exact_cdf_table, wilcoxon_block
+
+from rref import fmt_vec, read_tsv, run_r, vec
 
 R_DIR = Path(__file__).resolve().parent / "r"
 R_SCRIPT = R_DIR / "wilcoxon_reference.R"
@@ -25,22 +24,6 @@ R_TOL_ROOT = 1e-4
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _vec(text):
-    return np.array([np.nan if v == "NA" else float(v) for v in text.split(",")])
-
-
-def _fmt_vec(v):
-    out = []
-    for a in v:
-        if np.isnan(a):
-            out.append("NA")
-        elif np.isinf(a):
-            out.append("Inf" if a > 0 else "-Inf")
-        else:
-            out.append(repr(float(a)))
-    return ",".join(out)
 
 
 def _one(x, y, **kw):
@@ -148,19 +131,14 @@ def _check_against_r(rows, xs, ys):
     return checked, worst
 
 
-def _read_tsv(path):
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
-
-
 # ------------------------------------------------------------------ against R
 
 
 def test_wilcoxon_block__matches_stored_r_reference():
-    rows = _read_tsv(R_TABLE)
+    rows = read_tsv(R_TABLE)
     assert len(rows) > 120
-    xs = [_vec(r["x"]) for r in rows]
-    ys = [_vec(r["y"]) for r in rows]
+    xs = [vec(r["x"]) for r in rows]
+    ys = [vec(r["y"]) for r in rows]
     checked, worst = _check_against_r(rows, xs, ys)
     assert checked == len(rows) - 1
     kinds = {r["case"].split("_")[0] for r in rows}
@@ -208,16 +186,8 @@ def test_wilcoxon_block__matches_live_rscript(rscript, rng, tmp_path):
         if np.isfinite(x).sum() == 0 or np.isfinite(y).sum() == 0:
             continue
         cases.append((f"live{k}", x, y))
-    src = tmp_path / "in.tsv"
-    out = tmp_path / "out.tsv"
-    with open(src, "w") as fh:
-        fh.write("case\tx\ty\n")
-        for name, x, y in cases:
-            fh.write(f"{name}\t{_fmt_vec(x)}\t{_fmt_vec(y)}\n")
-    subprocess.run([rscript, str(R_SCRIPT), str(src), str(out)], check=True,
-                   capture_output=True, timeout=120)
-    rows = _read_tsv(out)
-    assert [r["case"] for r in rows] == [c[0] for c in cases]
+    rows = run_r(rscript, R_SCRIPT, ["case", "x", "y"],
+                 [[name, fmt_vec(x), fmt_vec(y)] for name, x, y in cases], tmp_path)
     checked, _ = _check_against_r(rows, [c[1] for c in cases], [c[2] for c in cases])
     assert checked >= 80
     assert sum(r["exact"] == "TRUE" for r in rows) >= 10
@@ -227,10 +197,10 @@ def test_wilcoxon_block__matches_live_rscript(rscript, rng, tmp_path):
 
 
 def test_wilcoxon_block__matches_scipy_mannwhitneyu():
-    rows = _read_tsv(R_TABLE)
+    rows = read_tsv(R_TABLE)
     n_exact = n_normal = 0
     for row in rows:
-        x, y = _finite(_vec(row["x"])), _finite(_vec(row["y"]))
+        x, y = _finite(vec(row["x"])), _finite(vec(row["y"]))
         e, n, lp = _one(x, y)
         if n == 0 or row["p"] in ("NA", "0"):
             continue
