@@ -5,16 +5,20 @@ Spearman"). Everything is computed from *doubled, centered ranks*
 ``c = 2 * rank - (m + 1)`` (m values ranked, average ranks for ties), which are
 integers. The sums ``sxy = sum(cx * cy)``, ``sxx``, ``syy`` are therefore exact
 integers whatever the order of summation, and one function (:func:`_finalize`) turns
-them into rho and log p. Two paths compute the sums:
+them into rho and log p (mode t through a per-process table of p by (n, S), which
+returns the very value first computed: :func:`_finalize`). Three paths compute the sums:
 
 * complete path: features without a missing value in their block are ranked once and
   complete x complete pairs get ``sxy`` from one matrix product (exact, integers);
+* one-complete path: a complete tie-free feature with an incomplete one: the overlap is
+  the incomplete feature's samples, where its own ranks hold, and the complete one's
+  ranks are a running count along its order (:func:`_pair_one_complete`, one pass);
 * missing path: every other pair is re-ranked on its overlap in O(n) by walking each
   feature's precomputed sorted order and skipping samples missing in the partner (it
   sums the uncentered doubled ranks ``d = 2 * rank`` and centers exactly:
   ``sum(cx * cy) = sum(dx * dy) - n (n + 1)^2``, all integers).
 
-Both give bit-identical results for the same pair, and results do not depend on how a
+All give bit-identical results for the same pair, and results do not depend on how a
 scan is split into blocks.
 """
 
