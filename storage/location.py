@@ -115,10 +115,6 @@ class Location:
         return not is_url(self.url)
 
     @property
-    def name(self) -> str:
-        return self.url.rstrip("/").rsplit("/", 1)[-1] if not self.local else os.path.basename(self.url)
-
-    @property
     def parent(self) -> "Location":
         if self.local:
             return Location(os.path.dirname(self.url) or ".")
@@ -152,10 +148,6 @@ class Location:
 
     def is_file(self) -> bool:
         return os.path.isfile(self.url) if self.local else self._fresh().isfile(self.path)
-
-    def is_dir(self) -> bool:
-        """A local directory, or a remote prefix that holds at least one object."""
-        return os.path.isdir(self.url) if self.local else self._fresh().isdir(self.path)
 
     def names(self) -> list[str]:
         """Names of the entries directly in this folder, sorted; empty if it is absent."""
