@@ -9,7 +9,7 @@ runs each size on its own store (linearity), ``--workers 1,2`` runs the scan onc
 worker count on the same store (speedup t1/tN). The measured figures are issue 4's
 targets 2, 4 and 5:
 
-* **Data**: a CPTAC-shaped pan-cancer proteome (``storage.synthetic.make_pan_cancer``,
+* **Data**: a CPTAC-shaped pan-cancer proteome (``linkscan.jobs.demo.synthetic.make_pan_cancer``,
   the first ``--cohorts`` of the ten CPTAC cohorts, 100-200 tumors each, ~40% of the
   proteins missing 5-50% of the samples, a few fillers absent per cohort), written as
   LinkedOmics ``.cct`` tables and ingested into ``DIR/f<N>-c<K>/store``. Generation and
@@ -20,7 +20,7 @@ targets 2, 4 and 5:
   kernels (stale after any edit of kernels/) is compiled before the measured runs
   (``--no-warmup`` skips it).
 * **Scan**: as a user runs it, ``linkscan submit JOB.toml --quiet`` in a subprocess (job
-  file from ``jobs.spec.write_job``: trans, proteome, ``--tile-size``, ``n_workers``),
+  file from ``linkscan.jobs.spec.write_job``: trans, proteome, ``--tile-size``, ``n_workers``),
   into a new results folder each run. Wall time is the subprocess's, from start to exit
   (Python start, LocalCluster start, tiles, BH, compaction, cluster shutdown).
 * **Peak memory**: every ``--interval`` s the whole process tree (the submitter, which
@@ -342,16 +342,16 @@ def run_measured(cmd: list[str], *, cwd: Path, stdout: Path, stderr: Path, timeo
 
 def numba_cache_dirs() -> list[Path]:
     """Where Numba caches linkscan's compiled kernels (next to their source)."""
-    import kernels
+    import linkscan.kernels
 
-    return [Path(kernels.__file__).parent / "__pycache__"]
+    return [Path(linkscan.kernels.__file__).parent / "__pycache__"]
 
 
 def kernels_source_mtime() -> float:
     """The newest modification time of the kernels' source files."""
-    import kernels
+    import linkscan.kernels
 
-    return max((f.stat().st_mtime for f in Path(kernels.__file__).parent.glob("*.py")), default=0.0)
+    return max((f.stat().st_mtime for f in Path(linkscan.kernels.__file__).parent.glob("*.py")), default=0.0)
 
 
 def code_version() -> str:
@@ -410,12 +410,12 @@ def make_store(root: Path, n_features: int, cohorts: list[str], seed: int, sampl
                reuse: bool) -> dict:
     """The cohort store ``root/store`` for these parameters (generated and ingested, or
     reused); returns its description (``root/store.json``) with the time it took."""
-    from storage import synthetic
-    from storage.ingest import ingest
+    from linkscan.jobs.demo import synthetic
+    from linkscan.storage.inputs.ingest import ingest
 
     store, meta_file = root / "store", root / "store.json"
     params = {"features": n_features, "cohorts": cohorts, "seed": seed, "samples": list(samples),
-              "generator": "storage.synthetic.make_pan_cancer", "omics": "proteome"}
+              "generator": "linkscan.jobs.demo.synthetic.make_pan_cancer", "omics": "proteome"}
     if reuse and store.is_dir() and meta_file.is_file():
         try:
             meta = json.loads(meta_file.read_text())
@@ -504,7 +504,7 @@ def linkscan_command() -> list[str]:
     found = shutil.which("linkscan")
     if found:
         return [found]
-    return [sys.executable, "-m", "jobs.cli"]
+    return [sys.executable, "-m", "linkscan.jobs.cli"]
 
 
 def check_disk(folder: Path, n_features: int, n_cohorts: int) -> None:
@@ -517,8 +517,8 @@ def check_disk(folder: Path, n_features: int, n_cohorts: int) -> None:
 
 
 def run_scan(root: Path, store_meta: dict, workers: int, args) -> ScanRun:
-    from jobs.spec import write_job
-    from storage.results import ResultStore
+    from linkscan.jobs.spec import write_job
+    from linkscan.storage.results.store import ResultStore
 
     n_features, cohorts = store_meta["params"]["features"], store_meta["params"]["cohorts"]
     check_disk(root, n_features, len(cohorts))
@@ -598,7 +598,7 @@ def run_scan(root: Path, store_meta: dict, workers: int, args) -> ScanRun:
 
 # ----------------------------------------------------------------------------- lookups
 def lookups(results: Path, count: int, seed: int) -> dict:
-    from storage.results import ResultStore
+    from linkscan.storage.results.store import ResultStore
 
     store = ResultStore(str(results))
     genes = store.features()["gene"].astype(str).unique()
@@ -834,7 +834,7 @@ def report(argv: list[str], started: str, mach: dict, vers: dict, runs: list[Sca
 # ----------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     global args_interval
-    from storage.synthetic import CPTAC_COHORTS
+    from linkscan.jobs.demo.synthetic import CPTAC_COHORTS
 
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],

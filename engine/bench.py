@@ -17,8 +17,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from engine.plan import ScanSpec, make_plan
-from engine.progress import clock
+from linkscan.engine.plan import ScanSpec, make_plan
+from linkscan.engine.progress import clock
 
 
 @dataclass
@@ -86,9 +86,9 @@ def _size(n: float) -> str:
 def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchReport:
     """Run ``tiles`` tiles of the scan ``spec`` spread over its plan (after one untimed
     warm-up tile that compiles the kernels), finish them, and project the whole scan."""
-    from engine.runner import bh_table_of
-    from engine.tile import run_tile
-    from storage.results import ResultStore
+    from linkscan.engine.runner import bh_table_of
+    from linkscan.engine.tile import run_tile
+    from linkscan.storage.results.store import ResultStore
 
     plan = make_plan(spec)
     step = max(1, len(plan.tiles) // max(tiles, 1))

@@ -5,7 +5,7 @@ something else, the partner side, gets a code: its position in the scan's *unive
 The query side's features come first, sorted by id, then the partner side (a second
 omics, the tumor-vs-normal contrast, phenotypes). Result rows hold codes; the universe
 is the id table beside the shards. Because every cohort stores its features sorted
-(storage.cohort_store), a block of ``tile_size`` consecutive codes of one omics is a
+(linkscan.storage.inputs.cohort_store), a block of ``tile_size`` consecutive codes of one omics is a
 contiguous row range in every cohort, so a tile task reads one slice per cohort.
 
 Kinds and their tiles:
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from storage.errors import JobError
-from storage.results import SCHEMA_VERSION, ResultStore, shard_size_for
+from linkscan.errors import JobError
+from linkscan.storage.results.store import SCHEMA_VERSION, ResultStore, shard_size_for
 
 P_MODES = ("t", "r")
 KINDS = ("trans", "cis", "tumor_normal", "phenotype")
@@ -301,7 +301,7 @@ def _cohorts_with(store, spec: ScanSpec) -> tuple[str, ...]:
 
 def make_plan(spec: ScanSpec) -> Plan:
     """Read the cohort store's feature tables and lay out the scan."""
-    from storage.cohort_store import CohortStore
+    from linkscan.storage.inputs.cohort_store import CohortStore
 
     store = CohortStore(spec.store)
     cohorts = _cohorts_with(store, spec)

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.plan import Plan, ScanSpec, make_plan
-from engine.progress import Progress
-from storage.errors import JobError, LinkscanError
+from linkscan.engine.plan import Plan, ScanSpec, make_plan
+from linkscan.engine.progress import Progress
+from linkscan.errors import JobError, LinkscanError
 
 
 @dataclass
@@ -59,13 +59,18 @@ def open_client(address: str | None = None, *, n_workers: int | None = None,
     and BLAS is pinned to one thread per worker by distributed's defaults).
 
     ``tls`` (a job's ``[cluster]`` ``tls_ca_file``, ``tls_cert`` and ``tls_key``: PEM
-    files) connects to a ``tls://`` address with those certificates, encrypted only."""
+    files) connects to a ``tls://`` address with those certificates, encrypted only.
+
+    The client is not made dask's default scheduler: linkscan submits to it explicitly,
+    and a default left behind would send the caller's own dask computations (an opened
+    cohort Dataset's ``.values``) to a closed client once the scan is over."""
     from distributed import Client, LocalCluster
 
     security = _security(address, tls)
     if address:
         try:
-            client = Client(address, timeout="30s", **({"security": security} if security else {}))
+            client = Client(address, timeout="30s", set_as_default=False,
+                            **({"security": security} if security else {}))
         except (OSError, TimeoutError, ValueError) as exc:  # the message may hold the address
             hint = ("; with TLS, also check that the scheduler's certificate is signed by tls_ca_file's CA "
                     "and that the cluster's CA signed tls_cert" if security or address.startswith("tls://") else "")
@@ -79,7 +84,7 @@ def open_client(address: str | None = None, *, n_workers: int | None = None,
     workers = n_workers or os.cpu_count() or 1
     with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
                       dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
+            Client(cluster, set_as_default=False) as client:
         yield client
 
 
@@ -175,7 +180,7 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
 def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanReport:
     from distributed import as_completed
 
-    from engine.tile import run_tile
+    from linkscan.engine.tile import run_tile
 
     results = plan.context.results
     done = results.ledger(verify=True, repair=True)  # a damaged part: its tile runs again
@@ -196,7 +201,7 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
         by_key[future.key] = tile
         return future
 
-    running = as_completed([submit(t) for _, t in zip(range(limit), pending)])
+    running = as_completed([submit(t) for _, t in zip(range(limit), pending)], loop=client.loop)
     try:
         for future in running:
             tile = by_key.pop(future.key)
@@ -261,7 +266,7 @@ def bh_table_of(results, column: str, entries: list[dict]) -> int:
     q of each distinct stored p, saved for the shards. Returns the column's tests m.
     One task per column: a column of a 10-cohort x 10,000-protein scan is 50 million
     p-values (200 MB), all columns at once would be 2.2 GB in one worker."""
-    from kernels.multitest import bh_table
+    from linkscan.kernels.multitest import bh_table
 
     x = results.p_values([column], entries)[column]  # -log10 p as stored
     values, repeats = np.unique(x, return_counts=True)  # ascending -log10 p

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from engine.plan import ScanSpec, make_plan
-from engine.progress import clock
+from linkscan.engine.plan import ScanSpec, make_plan
+from linkscan.engine.progress import clock
 
 
 @dataclass

@@ -15,9 +15,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from engine.plan import ScanContext, Side, Tile
-from storage.cohort_store import CohortStore
-from storage.results import TESTS
+from linkscan.engine.plan import ScanContext, Side, Tile
+from linkscan.storage.inputs.cohort_store import CohortStore
+from linkscan.storage.results.store import TESTS
 
 
 def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,8 +58,8 @@ class _Results:
     def put(self, c: int, where, effect, n, logp, direction=None):
         """Store results; ``direction`` gives the sign when it is not the effect's (Cox:
         log HR; a fit that did not converge has no effect and is signed +)."""
-        from kernels.pvalues import signed_log10p
-        from kernels.spearman import LOG_P_FLOOR
+        from linkscan.kernels.pvalues import signed_log10p
+        from linkscan.kernels.spearman import LOG_P_FLOOR
 
         self.stat[c, where] = effect
         self.n[c, where] = n
@@ -69,7 +69,7 @@ class _Results:
 
 def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
     """All pairs of block i (x) and block j (y, or x again): Spearman per cohort."""
-    from kernels.spearman import spearman_block
+    from linkscan.kernels.spearman import spearman_block
 
     y = ctx.y or ctx.x
     bi, bj = ctx.x.block(tile.i, ctx.tile_size), y.block(tile.j, ctx.tile_size)
@@ -102,7 +102,7 @@ CIS_GROUP = 32
 
 def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
     """Each x feature of block i against the y features of its gene."""
-    from kernels.spearman import spearman_block
+    from linkscan.kernels.spearman import spearman_block
 
     bi = ctx.x.block(tile.i, ctx.tile_size)
     lo, hi = np.searchsorted(ctx.cis_pairs[:, 0], [bi[0], bi[-1] + 1])
@@ -135,7 +135,7 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
 
 def _tumor_normal(ctx: ScanContext, tile: Tile) -> _Results:
     """Each feature of block i, tumor against normal samples (Wilcoxon, x = tumor)."""
-    from kernels.wilcoxon import wilcoxon_block
+    from linkscan.kernels.wilcoxon import wilcoxon_block
 
     bi = ctx.x.block(tile.i, ctx.tile_size)
     out = _Results(len(ctx.cohorts), ctx.x.offset + bi, np.full(len(bi), ctx.x.n), "wilcoxon")
@@ -156,10 +156,10 @@ def _tumor_normal(ctx: ScanContext, tile: Tile) -> _Results:
 
 def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
     """Each feature of block i against each partner phenotype, with the test of its type."""
-    from kernels.cox import cox_block
-    from kernels.groups import anova_block, jt_block
-    from kernels.spearman import spearman_block
-    from kernels.wilcoxon import wilcoxon_block
+    from linkscan.kernels.cox import cox_block
+    from linkscan.kernels.groups import anova_block, jt_block
+    from linkscan.kernels.spearman import spearman_block
+    from linkscan.kernels.wilcoxon import wilcoxon_block
 
     bi = ctx.x.block(tile.i, ctx.tile_size)
     k, parts, st = len(ctx.cohorts), ctx.partners, ctx.spec
@@ -207,7 +207,7 @@ COMPUTE = {"trans": _spearman_dense, "cis": _spearman_cis, "tumor_normal": _tumo
 def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
     """The tile's result rows: each pair with a result in at least one cohort, once as
     (feature, partner) and once as (partner, feature)."""
-    from kernels.meta import stouffer
+    from linkscan.kernels.meta import stouffer
 
     meta, n_cohorts = stouffer(res.slogp.T, min_cohorts=ctx.spec.min_cohorts)
     keep = np.flatnonzero(n_cohorts > 0)

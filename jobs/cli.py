@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from storage.errors import LinkscanError
+from linkscan.errors import LinkscanError
 
 
 def _ingest(args) -> None:
-    from storage.ingest import ingest, ingest_phenotypes, ingest_tissues
+    from linkscan.storage.inputs.ingest import ingest, ingest_phenotypes, ingest_tissues
 
     gene_maps = dict(_pair(item, "--gene-map") for item in args.gene_map or [])
     tables = [_pair(item, "TABLE") for item in args.tables]
@@ -116,13 +116,13 @@ def _assign(item: str, option: str, example: str) -> tuple[str, str]:
 
 
 def _submit(args) -> None:
-    from engine.runner import run_scan
-    from jobs.spec import read_job
+    from linkscan.engine.runner import run_scan
+    from linkscan.jobs.spec import read_job
 
     job = read_job(args.job)
     store = job.scan.store
     if "://" not in store and not Path(store).is_dir():
-        from storage.errors import JobError
+        from linkscan.errors import JobError
 
         raise JobError(
             f"{job.path}: store = {store}: there is no cohort store there (a relative path is read from the job "
@@ -138,8 +138,8 @@ def _submit(args) -> None:
 
 
 def _bench(args) -> None:
-    from engine.bench import bench
-    from engine.plan import ScanSpec
+    from linkscan.engine.bench import bench
+    from linkscan.engine.plan import ScanSpec
 
     spec = ScanSpec(store=args.store, results="(not written)", kind=args.kind, omics=args.omics,
                     omics_y=args.omics_y, cohorts=tuple(args.cohorts or ()), tile_size=args.tile_size)
@@ -147,8 +147,8 @@ def _bench(args) -> None:
 
 
 def _status(args) -> None:
-    from engine.status import job_status
-    from jobs.spec import read_job
+    from linkscan.engine.status import job_status
+    from linkscan.jobs.spec import read_job
 
     print(job_status(read_job(args.job).scan))
 
@@ -156,7 +156,7 @@ def _status(args) -> None:
 def _query(args) -> None:
     import pandas as pd
 
-    from storage.results import result_stores
+    from linkscan.storage.results.store import result_stores
 
     stores = result_stores(args.results, args.kind)
     found = []
@@ -200,11 +200,11 @@ DEMO_SCANS = {
 def _demo(args) -> None:
     import shutil
 
-    from engine.runner import open_client, run_scan
-    from jobs.spec import read_job, write_job
-    from storage import synthetic
-    from storage.ingest import ingest, ingest_phenotypes
-    from storage.results import result_stores
+    from linkscan.engine.runner import open_client, run_scan
+    from linkscan.jobs.spec import read_job, write_job
+    from linkscan.jobs.demo import synthetic
+    from linkscan.storage.inputs.ingest import ingest, ingest_phenotypes
+    from linkscan.storage.results.store import result_stores
 
     root = Path(args.dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     except Exception as exc:
-        from storage.location import object_store_error
+        from linkscan.storage.location import object_store_error
 
         problem = object_store_error(exc)
         if problem is None:

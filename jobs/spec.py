@@ -36,8 +36,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.plan import KINDS, ScanSpec
-from storage.errors import JobError
+from linkscan.engine.plan import KINDS, ScanSpec
+from linkscan.errors import JobError
 
 #: section -> key -> (type, default, doc). Section "" is the top level.
 SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {

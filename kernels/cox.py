@@ -19,9 +19,9 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kernels._args import count_arg, feature_block
-from kernels._jit import jit
-from kernels.pvalues import log_norm_sf
+from linkscan.kernels._args import count_arg, feature_block
+from linkscan.kernels._jit import jit
+from linkscan.kernels.pvalues import log_norm_sf
 
 _LN2 = math.log(2.0)
 

@@ -19,13 +19,13 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kernels._args import count_arg, feature_block
-from kernels._jit import jit
-from kernels.pvalues import log_f_sf, log_norm_sf
-from kernels.spearman import _two_prod
+from linkscan.kernels._args import count_arg, feature_block
+from linkscan.kernels._jit import jit
+from linkscan.kernels.pvalues import log_f_sf, log_norm_sf
+from linkscan.kernels.spearman import _two_prod
 
 _LN2 = math.log(2.0)
-# as kernels.spearman: sums of squared doubled ranks stay exact integers in float64
+# as linkscan.kernels.spearman: sums of squared doubled ranks stay exact integers in float64
 _MAX_SAMPLES = 190_000
 # features per chunk of the level-sorted copy of the values that jt_block makes
 _CHUNK = 2048
@@ -53,7 +53,7 @@ def _gather(row, level, buf, lev):
 def _rank_rho(sxy, sxx, syy):
     """Spearman's rho from exact integer sums of doubled centered ranks.
 
-    The same arithmetic as :func:`kernels.spearman._finalize`, so that the JT effect is
+    The same arithmetic as :func:`linkscan.kernels.spearman._finalize`, so that the JT effect is
     bit-identical to ``spearman_block(values, level)``: |rho| == 1 exactly when
     sxx syy == sxy^2 (decided with error-free products).
     """
@@ -363,7 +363,7 @@ def jt_block(values: ArrayLike, level: ArrayLike, *,
     ranks), as here. SAGx forms the two-sided p as ``2 * pmin(ps, 1 - ps)``, which loses
     the tail to cancellation when the trend is increasing (p below about 1e-16 becomes
     0, then 2.2e-16 in the reference); here :math:`\log p = \log 2 +
-    \log(1 - \Phi(|z|))` is computed directly (:func:`kernels.pvalues.log_norm_sf`).
+    \log(1 - \Phi(|z|))` is computed directly (:func:`linkscan.kernels.pvalues.log_norm_sf`).
 
     J is counted exactly (as 2J, an integer) per feature by sorting each level's values
     (:math:`O(N \log N)`), merging the L sorted levels (:math:`O(N L)`), and walking the
@@ -416,7 +416,7 @@ def anova_block(values: ArrayLike, level: ArrayLike, *,
 
     computed in two passes (means first), and
     :math:`\log p = \log I_{SS_W / (SS_W + SS_B)}((N - k) / 2, (k - 1) / 2)` by
-    :func:`kernels.pvalues.log_f_sf`.
+    :func:`linkscan.kernels.pvalues.log_f_sf`.
 
     No result when fewer than ``min_n`` samples are used, fewer than 2 groups have
     samples, or the values are constant within every group (tested exactly, which

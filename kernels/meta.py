@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import log_ndtr, ndtri_exp
 
-from kernels.pvalues import SLOGP_MAX
+from linkscan.kernels.pvalues import SLOGP_MAX
 
 _LN10 = math.log(10.0)
 _LN2 = math.log(2.0)

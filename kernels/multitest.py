@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from kernels._jit import jit
+from linkscan.kernels._jit import jit
 from numpy.typing import ArrayLike
 
 

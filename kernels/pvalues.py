@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kernels._jit import jit
+from linkscan.kernels._jit import jit
 
 #: |slogp| written for p == 0 (logp == -inf): the largest finite float32.
 SLOGP_MAX = float(np.finfo(np.float32).max)

@@ -27,9 +27,9 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kernels._args import count_arg, feature_block
-from kernels._jit import jit
-from kernels.pvalues import log_beta, log_betainc_core, pnorm_tail
+from linkscan.kernels._args import count_arg, feature_block
+from linkscan.kernels._jit import jit
+from linkscan.kernels.pvalues import log_beta, log_betainc_core, pnorm_tail
 
 #: Mode ``r`` floors p at R's double.eps, as the reference does (R itself returns 0
 #: there). A floored value is recognizable as ``logp == LOG_P_FLOOR`` exactly.

@@ -19,9 +19,9 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kernels._args import KERNEL_FLOATS, count_arg, feature_block
-from kernels._jit import jit
-from kernels.pvalues import log_norm_sf
+from linkscan.kernels._args import KERNEL_FLOATS, count_arg, feature_block
+from linkscan.kernels._jit import jit
+from linkscan.kernels.pvalues import log_norm_sf
 
 #: R's wilcox.test uses the exact distribution when n_x < EXACT_MAX and n_y < EXACT_MAX
 #: (and there are no ties).
@@ -555,7 +555,7 @@ def wilcoxon_block(values: ArrayLike, group: ArrayLike, *, min_x: int = 20, min_
               \log p = \log 2 + \log \Phi(-|z|)
 
     (R's :math:`2 \min(\Phi(z), 1 - \Phi(z))`, in the same order of operations; the
-    tail in log space, :func:`kernels.pvalues.log_norm_sf`, so p below 1e-308 stays
+    tail in log space, :func:`linkscan.kernels.pvalues.log_norm_sf`, so p below 1e-308 stays
     finite where R returns 0).
 
     *Effect*: :math:`\mathrm{median}_{i,j}(x_i - y_j)`, the mean of the two middle
@@ -568,7 +568,7 @@ def wilcoxon_block(values: ArrayLike, group: ArrayLike, *, min_x: int = 20, min_
     neighbours of the middle one for odd :math:`n_x n_y`) give or take 1e-4.
     The median is selected in the implicit sorted matrix of differences without forming
     it (:func:`_hl_select`); the signed storage value is made elsewhere with
-    :func:`kernels.pvalues.signed_log10p`, an effect of exactly 0 counting as positive.
+    :func:`linkscan.kernels.pvalues.signed_log10p`, an effect of exactly 0 counting as positive.
 
     Compiled with numba (``nogil``, single-threaded; call from several threads on
     different blocks to use several cores). Results do not depend on how features are

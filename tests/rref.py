@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+#: tests/r: the R scripts and the reference tables they made.
+R_DIR = Path(__file__).resolve().parent / "r"
+
 
 def vec(text: str) -> np.ndarray:
     """A vector cell ("1.5,NA,2") as float64, NaN for NA."""

@@ -1,0 +1,144 @@
+"""The gene-page scan kinds end to end (tumor vs normal, phenotypes, mutations, survival)
+on a real multi-process cluster, against the kernels run directly and against scipy."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from linkscan.engine.plan import ScanSpec, make_plan
+from linkscan.engine.runner import open_client, run_scan
+from linkscan.jobs.demo import synthetic
+from linkscan.storage.inputs.cohort_store import CohortStore
+from linkscan.errors import JobError
+from linkscan.storage.inputs.ingest import ingest, ingest_phenotypes
+from linkscan.storage.results.store import ResultStore
+
+COHORTS = ("BRCA", "COAD")
+
+
+@pytest.fixture(scope="module")
+def gene_page(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("gene_page")
+    tables = synthetic.make_gene_page_set(n_features=60, cohorts=COHORTS, seed=2, samples=(70, 90))
+    files = synthetic.write_gene_page_tables(tables, root / "tables")
+    store = root / "store"
+    for cohort, paths in files.items():
+        ingest(store, cohort, "proteome", paths["proteome"])
+        ingest(store, cohort, "proteome", paths["proteome_normal"], tissue="normal")
+        ingest(store, cohort, "mutation", paths["mutation"])
+        ingest_phenotypes(store, cohort, clinical=paths["clinical"], types_file=paths["clinical_types"],
+                          levels={"stage": synthetic.STAGE_LEVELS}, unknown={"stage": synthetic.STAGE_UNKNOWN},
+                          survival=paths["survival"])
+    return root
+
+
+@pytest.fixture(scope="module")
+def client():
+    with open_client(n_workers=2) as c:
+        yield c
+
+
+def _rows(results: Path) -> pd.DataFrame:
+    import fastparquet
+
+    shards = sorted((results / "shards").glob("*.parquet"))
+    return pd.concat([fastparquet.ParquetFile(str(p)).to_pandas() for p in shards], ignore_index=True)
+
+
+def _matrix(store, cohort, tissue="tumor") -> pd.DataFrame:
+    ds = CohortStore(store).open(cohort, "proteome", tissue=tissue)
+    return pd.DataFrame(ds["values"].to_numpy().astype(np.float64), index=ds["feature"].to_numpy(),
+                        columns=ds["sample"].to_numpy())
+
+
+def test_tumor_normal__wilcoxon_per_cohort_with_meta(gene_page, client):
+    from linkscan.kernels.wilcoxon import wilcoxon_block
+
+    results = gene_page / "results" / "tumor_normal"
+    run_scan(ScanSpec(store=str(gene_page / "store"), results=str(results), kind="tumor_normal",
+                      omics="proteome", tile_size=16), client=client, progress=False)
+    rows = _rows(results)
+    ids = ResultStore(str(results)).features().feature.to_numpy()
+    once = rows[rows.feature < rows.partner]
+    assert (ids[once.partner] == "tumor_vs_normal").all() and (once.test == "wilcoxon").all()
+    for cohort in COHORTS:
+        tumor, normal = _matrix(gene_page / "store", cohort), _matrix(gene_page / "store", cohort, "normal")
+        shared = tumor.index.intersection(normal.index)
+        values = np.concatenate([tumor.loc[shared].to_numpy(), normal.loc[shared].to_numpy()], axis=1)
+        group = np.r_[np.ones(tumor.shape[1], np.int8), np.zeros(normal.shape[1], np.int8)]
+        hl, n, logp = wilcoxon_block(values, group, min_x=20, min_y=10, require_nonzero=True)
+        direct = pd.DataFrame({"hl": hl, "n": n, "p": np.exp(logp)}, index=shared)
+        got = once.assign(id=ids[once.feature]).set_index("id")
+        common = got.index[got[f"{cohort}_n"].notna()]
+        assert len(common) > 40
+        np.testing.assert_array_equal(got.loc[common, f"{cohort}_stat"].to_numpy(),
+                                      direct.loc[common, "hl"].to_numpy().astype(np.float32))
+        np.testing.assert_array_equal(got.loc[common, f"{cohort}_n"].to_numpy(), direct.loc[common, "n"])
+        # scipy's two-sided rank-sum p agrees (R: exact only when both groups are below 50
+        # and untied, else the normal approximation with continuity correction)
+        feature = synthetic.DEMO_GENE
+        x, y = tumor.loc[feature].dropna(), normal.loc[feature].dropna()
+        exact = max(len(x), len(y)) < 50 and pd.concat([x, y]).is_unique
+        p = scipy.stats.mannwhitneyu(x, y, method="exact" if exact else "asymptotic").pvalue
+        assert got.loc[feature, f"{cohort}_slogp"] == pytest.approx(-np.log10(p), rel=1e-5)
+    top = ResultStore(str(results)).lookup(synthetic.DEMO_GENE)
+    assert len(top) == 1 and top.partner[0] == "tumor_vs_normal" and top.meta_slogp[0] > 5  # planted
+
+
+def test_phenotype__each_type_gets_its_test(gene_page, client):
+    from linkscan.kernels.cox import cox_block
+    from linkscan.kernels.groups import jt_block
+    from linkscan.kernels.spearman import spearman_block
+    from linkscan.kernels.wilcoxon import wilcoxon_block
+
+    results = gene_page / "results" / "phenotype"
+    run_scan(ScanSpec(store=str(gene_page / "store"), results=str(results), kind="phenotype",
+                      omics="proteome", mutations="mutation", tile_size=32), client=client, progress=False)
+    rs = ResultStore(str(results))
+    out = rs.lookup(synthetic.DEMO_GENE)
+    tests = dict(zip(out.partner, out.test))
+    assert tests["stage"] == "jt" and tests["MSI"] == "wilcoxon" and tests["age"] == "spearman"
+    assert tests["OS"] == "cox" and tests["TP53"] == "wilcoxon"
+    meta = dict(zip(out.partner, out.meta_slogp))
+    assert meta["stage"] > 2 and meta["TP53"] > 2 and meta["OS"] > 2  # planted, all positive
+
+    phen = CohortStore(gene_page / "store").phenotypes("BRCA")
+    tumor = _matrix(gene_page / "store", "BRCA")
+    x = tumor.loc[[synthetic.DEMO_GENE]].to_numpy()
+    row = out.set_index("partner")
+    stage = phen["stage"].align(tumor.columns)
+    rho, n, logp = jt_block(x, np.asarray(stage.codes, np.int64))
+    assert row.loc["stage", "BRCA_stat"] == np.float32(rho[0]) and row.loc["stage", "BRCA_n"] == n[0]
+    age = phen["age"].align(tumor.columns)
+    rho, n, logp = spearman_block(x, np.asarray(age.values)[None, :])
+    assert row.loc["age", "BRCA_stat"] == np.float32(rho[0, 0])
+    ok = ~np.isnan(x[0]) & ~np.isnan(np.asarray(age.values, float))
+    assert row.loc["age", "BRCA_slogp"] == pytest.approx(
+        np.sign(rho[0, 0]) * -np.log10(scipy.stats.spearmanr(x[0][ok], np.asarray(age.values, float)[ok])[1]), rel=1e-5)
+    msi = phen["MSI"].align(tumor.columns)
+    assert msi.levels == ("MSI-H", "MSS")  # sorted; STATS.md: x is the first level, MSI-H
+    group = np.where(msi.codes == 0, 1, np.where(msi.codes == 1, 0, -1)).astype(np.int8)
+    hl, n, logp = wilcoxon_block(x, group, min_x=10, min_y=10, min_total=20)
+    assert row.loc["MSI", "BRCA_stat"] == np.float32(hl[0])
+    os_ = phen["OS"].align(tumor.columns)
+    hr, n, logp, _ = cox_block(x, os_.time, np.where(os_.event < 0, np.nan, os_.event))
+    assert row.loc["OS", "BRCA_stat"] == np.float32(hr[0]) and hr[0] > 1
+    assert row.loc["OS", "BRCA_slogp"] == np.float32(-logp[0] / np.log(10))
+    # lookups by phenotype: the association is written for both of its entities
+    by_stage = rs.lookup("stage")
+    assert synthetic.DEMO_GENE in set(by_stage.partner) and (by_stage.test == "jt").all()
+    only = rs.lookup(synthetic.DEMO_GENE, partner="stage")
+    assert list(only.partner) == ["stage"]
+
+
+def test_make_plan__phenotype_errors(gene_page):
+    store = str(gene_page / "store")
+    with pytest.raises(JobError, match=r"phenotypes 'grade' are in no cohort of the scan; the cohorts have: "):
+        make_plan(ScanSpec(store=store, results="x", kind="phenotype", omics="proteome", phenotypes=("grade",)))
+    with pytest.raises(JobError, match=r"omics 'mutation' of cohort BRCA is binary, not continuous"):
+        make_plan(ScanSpec(store=store, results="x", kind="trans", omics="mutation"))
+    with pytest.raises(JobError, match=r"phenotypes and mutations belong to kind = 'phenotype'"):
+        ScanSpec(store=store, results="x", kind="trans", omics="proteome", mutations="mutation")
