@@ -16,6 +16,7 @@ _API = {
     "submit": "linkscan.jobs.api",
     "query": "linkscan.jobs.api",
     "read_job": "linkscan.jobs.spec",
+    "write_job": "linkscan.jobs.spec",
     "Job": "linkscan.jobs.spec",
     "ScanSpec": "linkscan.engine.plan",
     "CohortStore": "linkscan.storage.inputs.cohort_store",

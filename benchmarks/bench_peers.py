@@ -5,7 +5,7 @@
 
 Four sections, each on one data set shared by every method in it:
 
-1. Spearman, missing values: a CPTAC-shaped synthetic cohort (linkscan.jobs.demo.synthetic.make_cohort:
+1. Spearman, missing values: a CPTAC-shaped synthetic cohort (linkscan.jobs.demo.make_cohort:
    40% of features miss 5-50% of samples) -- linkscan ``spearman_block`` on one thread and on
    two, pandas ``DataFrame.corr(method="spearman")``, scipy ``spearmanr`` per pair and, when
    Rscript is on PATH, R's ``cor.test(method="spearman")`` loop on 2 processes and R's
@@ -58,7 +58,7 @@ import scipy.stats
 from linkscan.kernels.cox import cox_block
 from linkscan.kernels.spearman import P_FLOOR, spearman_block
 from linkscan.kernels.wilcoxon import wilcoxon_block
-from linkscan.jobs.demo.synthetic import make_cohort
+from linkscan.jobs.demo import make_cohort
 
 #: Rough per-core rates of the slow methods on the project's 2-core VM (as this harness
 #: measured them under some load), used only to size their subsamples to about
@@ -650,7 +650,7 @@ def main() -> int:
               + (f"{r.version}" + (f", survival {r.survival}" if r.survival else ", no survival")
                  if r is not None else ("R skipped (--no-r)" if args.no_r else "Rscript not on PATH")))
         print(f"threads: {blas.describe()}; numba kernels single-threaded per call")
-        print(f"data: {nf:,} features x {ns} samples (linkscan.jobs.demo.synthetic.make_cohort, seed 1); "
+        print(f"data: {nf:,} features x {ns} samples (linkscan.jobs.demo.make_cohort, seed 1); "
               f"fast methods: median of {repeats} run(s) after a warm-up call (calls under "
               f"{MIN_RUN_S} s repeated within a run, 1 run when a call takes over {LONG_RUN_S:.0f} s); "
               "R and scipy per pair: 1 timed run over a subsample\n")

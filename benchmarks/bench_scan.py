@@ -9,7 +9,7 @@ runs each size on its own store (linearity), ``--workers 1,2`` runs the scan onc
 worker count on the same store (speedup t1/tN). The measured figures are issue 4's
 targets 2, 4 and 5:
 
-* **Data**: a CPTAC-shaped pan-cancer proteome (``linkscan.jobs.demo.synthetic.make_pan_cancer``,
+* **Data**: a CPTAC-shaped pan-cancer proteome (``linkscan.jobs.demo.make_pan_cancer``,
   the first ``--cohorts`` of the ten CPTAC cohorts, 100-200 tumors each, ~40% of the
   proteins missing 5-50% of the samples, a few fillers absent per cohort), written as
   LinkedOmics ``.cct`` tables and ingested into ``DIR/f<N>-c<K>/store``. Generation and
@@ -410,12 +410,12 @@ def make_store(root: Path, n_features: int, cohorts: list[str], seed: int, sampl
                reuse: bool) -> dict:
     """The cohort store ``root/store`` for these parameters (generated and ingested, or
     reused); returns its description (``root/store.json``) with the time it took."""
-    from linkscan.jobs.demo import synthetic
+    from linkscan.jobs import demo
     from linkscan.storage.inputs.ingest import ingest
 
     store, meta_file = root / "store", root / "store.json"
     params = {"features": n_features, "cohorts": cohorts, "seed": seed, "samples": list(samples),
-              "generator": "linkscan.jobs.demo.synthetic.make_pan_cancer", "omics": "proteome"}
+              "generator": "linkscan.jobs.demo.make_pan_cancer", "omics": "proteome"}
     if reuse and store.is_dir() and meta_file.is_file():
         try:
             meta = json.loads(meta_file.read_text())
@@ -431,10 +431,10 @@ def make_store(root: Path, n_features: int, cohorts: list[str], seed: int, sampl
     tables_dir = root / "tables"
     log(f"generating {len(cohorts)} cohorts x {n_features} proteins, samples {samples[0]}-{samples[1]} (seed {seed})")
     t = time.perf_counter()
-    tables = synthetic.make_pan_cancer(n_features=n_features, cohorts=cohorts, seed=seed, samples=samples)
+    tables = demo.make_pan_cancer(n_features=n_features, cohorts=cohorts, seed=seed, samples=samples)
     generate_s = time.perf_counter() - t
     t = time.perf_counter()
-    paths = synthetic.write_tables(tables, tables_dir)
+    paths = demo.write_tables(tables, tables_dir)
     write_s = time.perf_counter() - t
     del tables
     log(f"  generated in {generate_s:.1f} s, .cct tables written in {write_s:.1f} s; ingesting")
@@ -834,7 +834,7 @@ def report(argv: list[str], started: str, mach: dict, vers: dict, runs: list[Sca
 # ----------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     global args_interval
-    from linkscan.jobs.demo.synthetic import CPTAC_COHORTS
+    from linkscan.jobs.demo import CPTAC_COHORTS
 
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],

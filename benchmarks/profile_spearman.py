@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/profile_spearman.py [--features 1000] [--samples 150]
 
-On one CPTAC-shaped synthetic cohort (linkscan.jobs.demo.synthetic.make_cohort: 40% of features
+On one CPTAC-shaped synthetic cohort (linkscan.jobs.demo.make_cohort: 40% of features
 miss 5-50% of samples), times each of the kernel's paths on its own, single-threaded,
 best of 5 runs, and prints ns per pair:
 
@@ -24,7 +24,7 @@ import numba
 import numpy as np
 
 from linkscan.kernels import spearman as sp
-from linkscan.jobs.demo.synthetic import make_cohort
+from linkscan.jobs.demo import make_cohort
 
 
 def _best(fn, repeats: int = 5) -> float:

@@ -86,7 +86,7 @@ def _size(n: float) -> str:
 def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchReport:
     """Run ``tiles`` tiles of the scan ``spec`` spread over its plan (after one untimed
     warm-up tile that compiles the kernels), finish them, and project the whole scan."""
-    from linkscan.engine.runner import bh_table_of
+    from linkscan.engine.finish import bh_table_of, finish_shard
     from linkscan.engine.tile import run_tile
     from linkscan.storage.results.store import ResultStore
 
@@ -111,7 +111,7 @@ def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchRepor
         shards = sorted({int(s) for e in entries for s in e["parts"]})
         start = time.perf_counter()
         for shard in shards:
-            results.finalize_shard(shard, [e for e in entries if str(shard) in e["parts"]])
+            finish_shard(results, shard, [e for e in entries if str(shard) in e["parts"]])
         compact_seconds = time.perf_counter() - start
         written = sum((results.path / "shards" / f"{shard:05d}.parquet").size() for shard in shards)
     return BenchReport(

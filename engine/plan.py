@@ -32,16 +32,16 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
 
+from linkscan.defaults import OPTION, default
 from linkscan.errors import JobError
-from linkscan.storage.results.store import SCHEMA_VERSION, ResultStore, shard_size_for
+from linkscan.storage.results.schema import SCHEMA_VERSION, shard_size_for
+from linkscan.storage.results.store import ResultStore
 
-P_MODES = ("t", "r")
-KINDS = ("trans", "cis", "tumor_normal", "phenotype")
 #: Test of each partner type (STATS.md); TN is the tumor-vs-normal contrast.
 TEST_OF_TYPE = {"CON": "spearman", "BIN": "wilcoxon", "ORD": "jt", "CAT": "anova", "SURV": "cox",
                 "TN": "wilcoxon"}
@@ -50,7 +50,8 @@ TUMOR_VS_NORMAL = "tumor_vs_normal"
 
 @dataclass(frozen=True)
 class ScanSpec:
-    """Everything that defines a scan's numbers (the job file's scan part).
+    """Everything that defines a scan's numbers (the job file's scan part; defaults,
+    bounds and meanings from :mod:`linkscan.defaults`).
 
     Parameters
     ----------
@@ -93,28 +94,28 @@ class ScanSpec:
     store: str
     results: str
     omics: str
-    kind: str = "trans"
-    omics_y: str = ""
+    kind: str = default("kind")
+    omics_y: str = default("omics_y")
     cohorts: tuple[str, ...] = ()
-    min_n: int = 10
-    p_mode: str = "t"
-    min_cohorts: int = 1
-    tile_size: int = 500
+    min_n: int = default("min_n")
+    p_mode: str = default("p_mode")
+    min_cohorts: int = default("min_cohorts")
+    tile_size: int = default("tile_size")
     phenotypes: tuple[str, ...] = ()
-    mutations: str = ""
-    min_tumor: int = 20
-    min_normal: int = 10
-    min_samples: int = 20
-    min_group: int = 10
-    min_events: int = 5
-    cox_min_n: int = 10
-    cox_min_side: int = 10
+    mutations: str = default("mutations")
+    min_tumor: int = default("min_tumor")
+    min_normal: int = default("min_normal")
+    min_samples: int = default("min_samples")
+    min_group: int = default("min_group")
+    min_events: int = default("min_events")
+    cox_min_n: int = default("cox_min_n")
+    cox_min_side: int = default("cox_min_side")
 
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise JobError(f"kind = {self.kind!r}: use one of {', '.join(KINDS)}")
-        if self.p_mode not in P_MODES:
-            raise JobError(f"p_mode = {self.p_mode!r}: use one of {', '.join(P_MODES)}")
+        for name in ("kind", "p_mode"):
+            choices = OPTION[name].choices
+            if getattr(self, name) not in choices:
+                raise JobError(f"{name} = {getattr(self, name)!r}: use one of {', '.join(choices)}")
         if self.kind == "cis" and not self.omics_y:
             raise JobError("kind = 'cis' needs omics_y, the omics to match each feature's gene in")
         if self.omics_y and self.kind in ("tumor_normal", "phenotype"):
@@ -124,12 +125,13 @@ class ScanSpec:
         if self.omics_y == self.omics:
             raise JobError(f"omics_y = {self.omics_y!r} is omics itself; leave omics_y empty "
                            "for a scan of one omics against itself")
-        for name, low in (("min_n", 3), ("min_cohorts", 1), ("tile_size", 2), ("min_tumor", 2),
-                          ("min_normal", 2), ("min_samples", 3), ("min_group", 2), ("min_events", 1),
-                          ("cox_min_n", 3), ("cox_min_side", 1)):
-            value = getattr(self, name)
+        for field_ in fields(self):
+            low = OPTION[field_.name].minimum if field_.name in OPTION else None
+            if low is None:
+                continue
+            value = getattr(self, field_.name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise JobError(f"{name} = {value!r}: must be an integer >= {low}")
+                raise JobError(f"{field_.name} = {value!r}: must be an integer >= {low}")
 
 
 @dataclass(frozen=True)
@@ -211,21 +213,25 @@ class Plan:
     manifest: dict
 
     def pairs(self, tile: Tile) -> int:
-        """Cohort-pair tests a tile runs."""
-        ctx = self.context
-        ni = len(ctx.x.block(tile.i, ctx.tile_size))
-        if ctx.partners:
-            count = ni * len(ctx.partners)
-        elif ctx.kind == "cis":
-            first, last = ctx.x.block(tile.i, ctx.tile_size)[[0, -1]]
-            pairs = ctx.cis_pairs[:, 0]
-            count = np.searchsorted(pairs, last, "right") - np.searchsorted(pairs, first)
-        elif ctx.y is None:
-            nj = len(ctx.x.block(tile.j, ctx.tile_size))
-            count = ni * (ni - 1) // 2 if tile.i == tile.j else ni * nj
-        else:
-            count = ni * len(ctx.y.block(tile.j, ctx.tile_size))
-        return int(count) * len(ctx.cohorts)
+        """Cohort-pair tests a tile runs (as the manifest records them)."""
+        return self.manifest["tile_pairs"][tile.key]
+
+
+def tile_pairs(ctx: ScanContext, tile: Tile) -> int:
+    """Cohort-pair tests ``tile`` runs in the scan ``ctx``."""
+    ni = len(ctx.x.block(tile.i, ctx.tile_size))
+    if ctx.partners:
+        count = ni * len(ctx.partners)
+    elif ctx.kind == "cis":
+        first, last = ctx.x.block(tile.i, ctx.tile_size)[[0, -1]]
+        pairs = ctx.cis_pairs[:, 0]
+        count = np.searchsorted(pairs, last, "right") - np.searchsorted(pairs, first)
+    elif ctx.y is None:
+        nj = len(ctx.x.block(tile.j, ctx.tile_size))
+        count = ni * (ni - 1) // 2 if tile.i == tile.j else ni * nj
+    else:
+        count = ni * len(ctx.y.block(tile.j, ctx.tile_size))
+    return int(count) * len(ctx.cohorts)
 
 
 def plan_tiles(n_x: int, tile_size: int, n_y: int | None = None, *, one_d: bool = False) -> list[Tile]:
@@ -370,6 +376,8 @@ def make_plan(spec: ScanSpec) -> Plan:
         "n_tiles": len(tiles),
         "n_shards": -(-len(features) // shard_size),
         "shard_size": shard_size,
+        # what `linkscan status` needs, so that it reads the result store alone
+        "tile_pairs": {tile.key: tile_pairs(context, tile) for tile in tiles},
     }
     return Plan(spec=spec, context=context, tiles=tiles, features=features, manifest=manifest)
 

@@ -2,8 +2,9 @@
 
 The runner asks the result store's ledger which tiles are finished, submits the others
 in bounded batches (so the scheduler never holds more than a few tasks per thread and
-memory stays bounded by the tile size), shows progress, then computes the BH q-values
-over the whole scan, compacts every shard and marks the store complete. Resume lives with the results, not in the scheduler: killing
+memory stays bounded by the tile size), shows progress, then finishes the scan
+(:mod:`linkscan.engine.finish`: BH q-values over the whole scan, every shard compacted,
+the store marked complete). Resume lives with the results, not in the scheduler: killing
 this process, a worker or the whole cluster loses at most the tiles in flight.
 """
 
@@ -11,13 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from linkscan.engine.finish import finish
 from linkscan.engine.plan import Plan, ScanSpec, make_plan
 from linkscan.engine.progress import Progress
 from linkscan.errors import JobError, LinkscanError
@@ -235,7 +234,7 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
     finally:
         bar.close()
     try:
-        report.rows = _finalize(plan, client, done)
+        report.rows = finish(plan, client, done)
     except Exception as exc:
         if _scheduler_lost(client, exc):
             raise _lost(plan, len(done)) from None
@@ -259,38 +258,3 @@ def _lost(plan: Plan, done: int) -> LinkscanError:
         f"are finished and kept in {plan.context.results.path}; start a scheduler and submit the job "
         "again to finish it"
     )
-
-
-def bh_table_of(results, column: str, entries: list[dict]) -> int:
-    """Benjamini-Hochberg over every p of ``column`` in the scan at once (STATS.md): the
-    q of each distinct stored p, saved for the shards. Returns the column's tests m.
-    One task per column: a column of a 10-cohort x 10,000-protein scan is 50 million
-    p-values (200 MB), all columns at once would be 2.2 GB in one worker."""
-    from linkscan.kernels.multitest import bh_table
-
-    x = results.p_values([column], entries)[column]  # -log10 p as stored
-    values, repeats = np.unique(x, return_counts=True)  # ascending -log10 p
-    del x
-    logp = -values[::-1].astype(np.float64) * math.log(10.0)  # ascending log p
-    table = bh_table(logp, repeats[::-1])
-    results.save_q_table(column, values, (table.logq[::-1] / math.log(10.0)).astype(np.float32))
-    return int(repeats.sum())
-
-
-def _finalize(plan: Plan, client, done: dict[str, dict]) -> int:
-    """BH over the whole scan, then compact every shard's parts into one sorted file with
-    its q columns, and mark the store complete."""
-    results = plan.context.results
-    entries = [done[tile.key] for tile in plan.tiles]
-    columns = [f"{c}_slogp" for c in plan.context.cohorts] + ["meta_slogp"]
-    futures = [client.submit(bh_table_of, results, column, entries, pure=False) for column in columns]
-    tests = dict(zip(columns, client.gather(futures)))
-    n_shards = plan.manifest["n_shards"]
-    futures = [
-        client.submit(results.finalize_shard, shard,
-                      [e for e in entries if str(shard) in e["parts"]], pure=False)
-        for shard in range(n_shards)
-    ]
-    rows = sum(client.gather(futures))
-    results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards, "tests": tests})
-    return rows

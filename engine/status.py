@@ -1,8 +1,9 @@
 """What a job has done: tiles finished and left, throughput, ETA, failures.
 
-Read from the result store alone (the ledger records when each tile finished), so it
-works for a running job, an interrupted one and a finished one, from any machine that
-sees the results.
+Read from the result store alone (its manifest records each tile's pair tests, the
+ledger when each tile finished, the lock who is submitting), so it works for a running
+job, an interrupted one and a finished one, from any machine that sees the results,
+without the cohort store.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from linkscan.engine.plan import ScanSpec, make_plan
 from linkscan.engine.progress import clock
+from linkscan.storage.results.lock import holder_gone
+from linkscan.storage.results.store import ResultStore
 
 
 @dataclass
@@ -24,14 +26,21 @@ class Status:
     pairs_done: int
     rate: float  # cohort-pair tests per second over the tiles of the current (or last) run
     eta: float | None  # seconds, while running
-    holder: dict | None = None
+    holder: dict | None = None  # the lock: who submits (or submitted, if it died)
     failures: list[dict] = field(default_factory=list)
+    holder_dead: bool = False  # the lock's process is gone (this host): interrupted
 
     def __str__(self) -> str:
         lines = [f"{self.results}: {self.state}"]
-        if self.holder:
+        if self.holder and self.holder_dead:
+            lines.append(f"  the submitting process {self.holder.get('pid')} on {self.holder.get('host')} (since "
+                         f"{self.holder.get('since')}) no longer runs; submit the job again to resume")
+        elif self.holder:
             lines.append(f"  submitted by process {self.holder.get('pid')} on {self.holder.get('host')} "
                          f"since {self.holder.get('since')}")
+        if not self.tiles_total:
+            lines.append("  tiles: none planned yet (no submission has started)")
+            return "\n".join(lines)
         share = self.tiles_done / self.tiles_total if self.tiles_total else 1.0
         lines.append(f"  tiles: {self.tiles_done} of {self.tiles_total} done ({share:.1%}), "
                      f"{self.tiles_total - self.tiles_done} left")
@@ -46,18 +55,27 @@ class Status:
 
 
 
-def job_status(spec: ScanSpec) -> Status:
-    """The status of the scan ``spec`` from its result store."""
-    plan = make_plan(spec)
-    results = plan.context.results
-    pairs = {tile.key: plan.pairs(tile) for tile in plan.tiles}
-    total = sum(pairs.values())
+def job_status(results) -> Status:
+    """The status of a scan from its result store.
+
+    Parameters
+    ----------
+    results
+        The result store: its path or URL, a :class:`ResultStore`, or anything with a
+        ``results`` attribute naming it (a ScanSpec, a job's ``scan``).
+    """
+    if not isinstance(results, ResultStore):
+        results = ResultStore(str(getattr(results, "results", results)))
     if not (results.path / "manifest.json").exists():
-        return Status(str(results.path), "not started", len(plan.tiles), 0, total, 0, 0.0, None)
+        return Status(str(results.path), "not started", 0, 0, 0, 0, 0.0, None)
+    manifest = results.manifest()
+    pairs = manifest.get("tile_pairs") or {}  # absent in stores of linkscan < 0.2: tiles only
+    total = sum(pairs.values())
     complete = results.is_complete()
-    entries = {k: e for k, e in results.ledger().items() if k in pairs}
+    entries = results.ledger()
     holder = results.lock_holder()
-    done_pairs = sum(pairs[k] for k in entries)
+    dead = bool(holder) and holder_gone(holder)
+    done_pairs = sum(pairs.get(k, 0) for k in entries)
     # throughput over the tiles finished since the current submission started (or all)
     since = _epoch(holder["since"]) if holder else 0.0
     recent = [e for e in entries.values() if e.get("finished_at", 0) >= since] or list(entries.values())
@@ -65,17 +83,19 @@ def job_status(spec: ScanSpec) -> Status:
     if recent:
         first = min(e["finished_at"] - e.get("seconds", 0) for e in recent)
         span = max(e["finished_at"] for e in recent) - (since if holder else first)
-        rate = sum(pairs[e["tile"]] for e in recent) / max(span, 1e-9)
+        rate = sum(pairs.get(e["tile"], 0) for e in recent) / max(span, 1e-9)
+    running = holder and not dead
     if complete:
         state = "complete"
-    elif holder:
-        state = "finishing" if len(entries) == len(plan.tiles) else "running"
+    elif running:
+        state = "finishing" if len(entries) == manifest["n_tiles"] else "running"
     else:
-        state = "interrupted" if entries or results.failures() else "not started"
-    eta = (total - done_pairs) / rate if holder and rate > 0 and not complete else None
-    return Status(str(results.path), state, len(plan.tiles), len(entries), total, done_pairs, rate, eta,
-                  holder, results.failures())
+        state = "interrupted" if entries or results.failures() or dead else "not started"
+    eta = (total - done_pairs) / rate if running and rate > 0 and not complete else None
+    return Status(str(results.path), state, manifest["n_tiles"], len(entries), total, done_pairs, rate, eta,
+                  holder, results.failures(), dead)
 
 
 def _epoch(stamp: str) -> float:
     return time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S"))
+

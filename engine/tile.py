@@ -17,7 +17,7 @@ import pandas as pd
 
 from linkscan.engine.plan import ScanContext, Side, Tile
 from linkscan.storage.inputs.cohort_store import CohortStore
-from linkscan.storage.results.store import TESTS
+from linkscan.storage.results.schema import TESTS
 
 
 def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

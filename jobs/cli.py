@@ -10,13 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from linkscan.defaults import KINDS, default
 from linkscan.errors import LinkscanError
 
 
 def _ingest(args) -> None:
-    from linkscan.storage.inputs.ingest import ingest, ingest_phenotypes, ingest_tissues
+    from linkscan.jobs.api import ingest
 
-    gene_maps = dict(_pair(item, "--gene-map") for item in args.gene_map or [])
     tables = [_pair(item, "TABLE") for item in args.tables]
     normals = [_pair(item, "--normal") for item in args.normal or []]
     for what, pairs in (("OMICS=TABLE", tables), ("--normal", normals)):
@@ -28,6 +28,7 @@ def _ingest(args) -> None:
         "--types": args.types, "--type": args.type, "--levels": args.levels, "--unknown": args.unknown,
         "--endpoint": args.endpoint, "--replace-phenotypes": args.replace_phenotypes,
     }
+    # The API checks these too, in its parameters' words; here they are said in flags.
     if not (tables or normals or args.clinical or args.survival):
         raise LinkscanError("nothing to ingest: give OMICS=TABLE, --normal OMICS=TABLE, --clinical TABLE or --survival TABLE")
     if bool(args.samples) != bool(args.tissue_column):
@@ -47,9 +48,8 @@ def _ingest(args) -> None:
     unknown_binary = sorted(set(args.binary or []) - {o for o, _ in tables + normals})
     if unknown_binary:
         raise LinkscanError(f"--binary {unknown_binary[0]}: no table of that omics is given (OMICS=TABLE or --normal)")
-    tissue_values = dict(_assign(item, "--tissue-value", "Metastasis=exclude") for item in args.tissue_value or [])
-    types = dict(_assign(item, "--type", "Stage=ORD") for item in args.type or [])
-    levels = dict(_assign(item, "--levels", "Stage=Stage I,Stage II,Stage III") for item in args.levels or [])
+    if args.min_samples < 1:
+        raise LinkscanError(f"--min-samples {args.min_samples}: give a number of samples >= 1")
     unknown: dict[str, str] = {}
     for item in args.unknown or []:
         name, labels = _assign(item, "--unknown", "Stage=pTX,pNX")
@@ -61,27 +61,17 @@ def _ingest(args) -> None:
         if len(parts) != 2 or not all(parts):
             raise LinkscanError(f"--endpoint {item!r}: write NAME=TIME_COLUMN,EVENT_COLUMN, e.g. OS=os_days,os_event")
         endpoints[name] = tuple(parts)
-
-    binary = set(args.binary or [])
-    for omics, table in tables:
-        kind = "binary" if omics in binary else None
-        if args.samples:
-            for summary in ingest_tissues(args.store, args.cohort, omics, table, args.samples, args.tissue_column,
-                                          tissue_values=tissue_values, participant_column=args.participant_column,
-                                          gene_map=gene_maps.get(omics), min_samples=args.min_samples, kind=kind):
-                print(summary)
-        else:
-            print(ingest(args.store, args.cohort, omics, table, gene_map=gene_maps.get(omics),
-                         min_samples=args.min_samples, kind=kind))
-    for omics, table in normals:
-        print(ingest(args.store, args.cohort, omics, table, gene_map=gene_maps.get(omics),
-                     min_samples=args.min_samples, tissue="normal", kind="binary" if omics in binary else None))
-    if args.clinical or args.survival:
-        for summary in ingest_phenotypes(args.store, args.cohort, clinical=args.clinical or [],
-                                         survival=args.survival or [], types=types, types_file=args.types,
-                                         levels=levels, unknown=unknown, endpoints=endpoints or None,
-                                         replace=args.replace_phenotypes):
-            print(summary)
+    ingest(
+        args.store, args.cohort, dict(tables), normal=dict(normals), samples=args.samples,
+        tissue_column=args.tissue_column,
+        tissue_values=dict(_assign(item, "--tissue-value", "Metastasis=exclude") for item in args.tissue_value or []),
+        participant_column=args.participant_column, binary=args.binary or (),
+        gene_maps=dict(_pair(item, "--gene-map") for item in args.gene_map or []), min_samples=args.min_samples,
+        clinical=args.clinical or [], survival=args.survival or [],
+        types=dict(_assign(item, "--type", "Stage=ORD") for item in args.type or []), types_file=args.types,
+        levels=dict(_assign(item, "--levels", "Stage=Stage I,Stage II,Stage III") for item in args.levels or []),
+        unknown=unknown, endpoints=endpoints or None, replace_phenotypes=args.replace_phenotypes, on_written=print,
+    )
 
 
 def _pair(item: str, what: str) -> tuple[str, str]:
@@ -116,25 +106,9 @@ def _assign(item: str, option: str, example: str) -> tuple[str, str]:
 
 
 def _submit(args) -> None:
-    from linkscan.engine.runner import run_scan
-    from linkscan.jobs.spec import read_job
+    from linkscan.jobs.api import submit
 
-    job = read_job(args.job)
-    store = job.scan.store
-    if "://" not in store and not Path(store).is_dir():
-        from linkscan.errors import JobError
-
-        raise JobError(
-            f"{job.path}: store = {store}: there is no cohort store there (a relative path is read from the job "
-            f"file's folder, {job.path.resolve().parent}); fix `store`, or make the store first with "
-            f"linkscan ingest {store} COHORT OMICS=TABLE"
-        )
-    address = args.scheduler or job.cluster.address or None
-    report = run_scan(job.scan, address=address,
-                      n_workers=args.workers or job.cluster.n_workers or None,
-                      threads_per_worker=job.cluster.threads_per_worker,
-                      progress=not args.quiet, tls=job.cluster.tls)
-    print(report)
+    print(submit(args.job, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet))
 
 
 def _bench(args) -> None:
@@ -150,29 +124,26 @@ def _status(args) -> None:
     from linkscan.engine.status import job_status
     from linkscan.jobs.spec import read_job
 
-    print(job_status(read_job(args.job).scan))
+    # a job file names its result store; anything else is the result store itself
+    target = args.job
+    if "://" not in target and not Path(target).is_dir():
+        target = read_job(target).scan.results
+    print(job_status(target))
 
 
 def _query(args) -> None:
-    import pandas as pd
+    from linkscan.jobs.api import lookups, query
 
-    from linkscan.storage.results.store import result_stores
-
-    stores = result_stores(args.results, args.kind)
-    found = []
-    for store in stores:
-        rows = store.lookup(args.gene, cohort=args.cohort, top=args.top, min_slogp=args.min_slogp,
-                            max_fdr=args.max_fdr, partner=args.phenotype)
-        kind = store.manifest().get("kind", "trans")
-        if len(stores) > 1 and args.format == "table":
-            print(f"== {kind}: {store.path}")
+    filters = {"kind": args.kind, "cohort": args.cohort, "top": args.top, "min_slogp": args.min_slogp,
+               "max_fdr": args.max_fdr}
+    if args.format == "table":
+        found = lookups(args.gene, args.results, partner=args.phenotype, **filters)
+        for kind, rows in found:
+            if len(found) > 1:
+                print(f"== {kind}")
             print_rows(rows, "table")
-        found.append(rows.assign(kind=kind) if len(stores) > 1 else rows)
-    if len(stores) == 1 or args.format != "table":
-        rows = pd.concat(found, ignore_index=True) if len(found) > 1 else found[0]
-        if len(stores) > 1:
-            rows = rows[["kind", *[c for c in rows.columns if c != "kind"]]]
-        print_rows(rows, args.format)
+    else:
+        print_rows(query(args.gene, args.results, phenotype=args.phenotype, **filters), args.format)
 
 
 def print_rows(rows, fmt: str, stream=None) -> None:
@@ -188,58 +159,10 @@ def print_rows(rows, fmt: str, stream=None) -> None:
         stream.write(rows.to_string(index=False, na_rep="NA", float_format=lambda v: f"{v:.4g}") + "\n")
 
 
-#: The demo's scans: name -> job file fields.
-DEMO_SCANS = {
-    "trans": {"kind": "trans", "omics": "proteome"},
-    "tumor_normal": {"kind": "tumor_normal", "omics": "proteome"},
-    "phenotype": {"kind": "phenotype", "omics": "proteome", "mutations": "mutation"},
-    "cis": {"kind": "cis", "omics": "rna", "omics_y": "proteome"},
-}
-
-
 def _demo(args) -> None:
-    import shutil
+    from linkscan.jobs.demo.run import run_demo
 
-    from linkscan.engine.runner import open_client, run_scan
-    from linkscan.jobs.spec import read_job, write_job
-    from linkscan.jobs.demo import synthetic
-    from linkscan.storage.inputs.ingest import ingest, ingest_phenotypes
-    from linkscan.storage.results.store import result_stores
-
-    root = Path(args.dir)
-    root.mkdir(parents=True, exist_ok=True)
-    print(f"[1/4] generating {len(synthetic.CPTAC_COHORTS)} CPTAC-shaped cohorts x {args.features} "
-          f"proteins (seed {args.seed}): tumor and normal proteomes, RNA, mutations, clinical, survival")
-    tables = synthetic.make_gene_page_set(n_features=args.features, seed=args.seed)
-    files = synthetic.write_gene_page_tables(tables, root / "tables")
-    print(f"[2/4] ingesting {root / 'tables'} into the cohort store {root / 'store'}")
-    store = root / "store"
-    for cohort, paths in files.items():
-        ingest(store, cohort, "proteome", paths["proteome"])
-        ingest(store, cohort, "proteome", paths["proteome_normal"], tissue="normal")
-        ingest(store, cohort, "rna", paths["rna"])
-        ingest(store, cohort, "mutation", paths["mutation"])
-        ingest_phenotypes(store, cohort, clinical=paths["clinical"], types_file=paths["clinical_types"],
-                          levels={"stage": synthetic.STAGE_LEVELS},
-                          unknown={"stage": synthetic.STAGE_UNKNOWN}, survival=paths["survival"])
-        print(f"    {cohort}: proteome (tumor, normal), rna, mutation, clinical and survival")
-    # The demo owns its folder: new inputs make earlier results stale, so start over.
-    shutil.rmtree(root / "results", ignore_errors=True)
-    print(f"[3/4] scans on a LocalCluster, one job file each in {root / 'jobs'}")
-    (root / "jobs").mkdir(exist_ok=True)
-    with open_client(n_workers=args.workers or None) as client:
-        for name, fields in DEMO_SCANS.items():
-            job = write_job(root / "jobs" / f"{name}.toml", store="../store", results=f"../results/{name}",
-                            tile_size=args.tile_size, n_workers=args.workers, **fields)
-            print(f"    linkscan submit {job}")
-            print("    ", run_scan(read_job(job).scan, client=client))
-    print(f"[4/4] linkscan query {synthetic.DEMO_GENE} --results {root / 'results'} --top 5")
-    for store in result_stores(root / "results"):
-        rows = store.lookup(synthetic.DEMO_GENE, top=5)
-        print(f"== {store.manifest()['kind']}")
-        sides = [c for c in ("feature", "omics", "partner", "partner_omics") if c in rows.columns]
-        stats = [c for c in rows.columns if c.endswith("_stat")][:3]
-        print_rows(rows[[*sides, "test", "meta_slogp", "meta_log10q", "n_cohorts", *stats]], "table")
+    run_demo(args.dir, features=args.features, seed=args.seed, workers=args.workers, tile_size=args.tile_size)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -252,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default="linkscan-demo", help="working folder (default: %(default)s)")
     p.add_argument("--features", type=int, default=2000, help="proteins (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=0, help="LocalCluster workers (default: one per core)")
-    p.add_argument("--tile-size", type=int, default=500, help="features per block (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=default("n_workers"), help="LocalCluster workers (default: one per core)")
+    p.add_argument("--tile-size", type=int, default=default("tile_size"), help="features per block (default: %(default)s)")
     p.set_defaults(func=_demo)
 
     p = sub.add_parser(
@@ -305,23 +228,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", help="run or resume the scan of a job file")
     p.add_argument("job", help="job file (TOML)")
     p.add_argument("--scheduler", help="dask scheduler address (default: the job's, else a LocalCluster)")
-    p.add_argument("--workers", type=int, default=0, help="LocalCluster workers (default: the job's)")
+    p.add_argument("--workers", type=int, help="LocalCluster workers (default: the job's [cluster] n_workers)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_submit)
 
     p = sub.add_parser("bench", help="throughput on a sample of a scan's tiles; projected time and size")
     p.add_argument("store", help="cohort store")
     p.add_argument("--omics", default="proteome", help="omics to scan (default: %(default)s)")
-    p.add_argument("--kind", default="trans", help="scan kind (default: %(default)s)")
+    p.add_argument("--kind", default=default("kind"), choices=KINDS, help="scan kind (default: %(default)s)")
     p.add_argument("--omics-y", default="", help="partner omics (trans of two omics, cis)")
     p.add_argument("--cohorts", nargs="+", help="cohorts (default: all with the omics)")
-    p.add_argument("--tile-size", type=int, default=500, help="features per block (default: %(default)s)")
+    p.add_argument("--tile-size", type=int, default=default("tile_size"), help="features per block (default: %(default)s)")
     p.add_argument("--tiles", type=int, default=3, help="tiles to time (default: %(default)s)")
     p.add_argument("--max-workers", type=int, default=8, help="project up to this many workers (default: %(default)s)")
     p.set_defaults(func=_bench)
 
-    p = sub.add_parser("status", help="tiles done and left, pairs/s, ETA and failures of a job")
-    p.add_argument("job", help="job file (TOML)")
+    p = sub.add_parser("status", help="tiles done and left, pairs/s, ETA and failures of a job",
+                       description="Reads the result store only (not the cohort store): works from any machine "
+                                   "that sees the results.")
+    p.add_argument("job", metavar="JOB_OR_RESULTS", help="job file (TOML), or its result store")
     p.set_defaults(func=_status)
 
     p = sub.add_parser("query", help="one gene's associations from a result store")

@@ -1,79 +1,37 @@
 """Job files: the one place a scan is configured.
 
-A job is a TOML file. Every key, its default and its meaning are in :data:`SCHEMA`;
-unknown keys and values of the wrong type are errors that name the key, the file and
-the valid choices. Relative paths are relative to the job file's folder, so a job and
-its data can move together.
+A job is a TOML file. Every key, its default and its meaning are declared once, in
+:mod:`linkscan.defaults` (:data:`SCHEMA` here is that table by section); unknown keys
+and values of the wrong type are errors that name the key, the file and the valid
+choices. Relative paths are relative to the job file's folder, so a job and its data can
+move together. The README's job file reference shows every key.
 
-Example::
-
-    store = "store"              # the cohort store (Zarr), made by `linkscan ingest`
-    results = "results"          # where result shards go (Parquet)
-    kind = "trans"                # trans | cis | tumor_normal | phenotype
-    omics = "proteome"
-    omics_y = ""                  # partner omics (trans of two omics, cis)
-    phenotypes = []               # phenotype scans: [] = every phenotype
-    mutations = ""                # phenotype scans: binary omics tested as phenotypes
-    cohorts = []                 # [] = every cohort of the store with this omics
-
-    [statistics]
-    min_n = 10
-    p_mode = "t"
-    min_cohorts = 1
-
-    [scan]
-    tile_size = 500
-
-    [cluster]
-    address = ""                 # "" = a LocalCluster on this machine
-    n_workers = 0                # LocalCluster process workers; 0 = one per core
+Examples
+--------
+>>> import pathlib, tempfile
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> path = write_job(folder / "job.toml", store="store", results="res", omics="proteome")
+>>> job = read_job(path)
+>>> job.scan.kind, job.scan.min_n, job.scan.results == str(folder / "res")
+('trans', 10, True)
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from linkscan.engine.plan import KINDS, ScanSpec
+from linkscan.defaults import KINDS, OPTION, OPTIONS, SECTIONS, default
+from linkscan.engine.plan import ScanSpec
 from linkscan.errors import JobError
 
-#: section -> key -> (type, default, doc). Section "" is the top level.
+#: section -> key -> (type, default, doc), from :data:`linkscan.defaults.OPTIONS`.
+#: Section "" is the top level; a default of None marks a required key.
 SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
-    "": {
-        "store": (str, None, "cohort store made by `linkscan ingest` (required)"),
-        "results": (str, None, "result store directory (required); resubmitting resumes it"),
-        "kind": (str, "trans", "scan kind: trans, cis, tumor_normal or phenotype"),
-        "omics": (str, None, "omics to scan, as named at ingest (required)"),
-        "omics_y": (str, "", "partner omics: trans of two omics, or cis (required by cis)"),
-        "cohorts": (list, [], "cohorts to include; [] = all cohorts that have the omics"),
-        "phenotypes": (list, [], "phenotype scans: phenotypes to test; [] = all"),
-        "mutations": (str, "", "phenotype scans: a binary omics whose rows are tested too"),
-    },
-    "statistics": {
-        "min_n": (int, 10, "minimum overlapping samples for a Spearman result"),
-        "p_mode": (str, "t", "p-values: t (t approximation) or r (R cor.test, AS 89)"),
-        "min_cohorts": (int, 1, "minimum cohorts with a result for a meta p"),
-        "min_tumor": (int, 20, "tumor_normal: minimum tumor values"),
-        "min_normal": (int, 10, "tumor_normal: minimum normal values"),
-        "min_samples": (int, 20, "binary, ordinal, categorical phenotypes: minimum samples"),
-        "min_group": (int, 10, "binary phenotypes and mutations: minimum samples per group"),
-        "min_events": (int, 5, "survival: minimum events"),
-        "cox_min_n": (int, 10, "survival: minimum samples"),
-        "cox_min_side": (int, 10, "survival: minimum samples on each side of the feature's median"),
-    },
-    "scan": {
-        "tile_size": (int, 500, "features per block; a task holds cohorts x tile_size^2 results"),
-    },
-    "cluster": {
-        "address": (str, "", "dask scheduler address; empty = a LocalCluster here"),
-        "n_workers": (int, 0, "LocalCluster process workers; 0 = one per core"),
-        "threads_per_worker": (int, 1, "LocalCluster threads per worker"),
-        "tls_ca_file": (str, "", "tls:// scheduler: CA certificate (PEM) that signed the cluster's certificates"),
-        "tls_cert": (str, "", "tls:// scheduler: this client's certificate (PEM), signed by tls_ca_file's CA"),
-        "tls_key": (str, "", "tls:// scheduler: the private key (PEM) of tls_cert"),
-    },
+    section: {o.key: (o.type, o.default, o.doc) for o in OPTIONS if o.section == section} for section in SECTIONS
 }
 
 
@@ -83,12 +41,14 @@ TLS_KEYS = ("tls_ca_file", "tls_cert", "tls_key")
 
 @dataclass(frozen=True)
 class ClusterSpec:
-    address: str = ""
-    n_workers: int = 0
-    threads_per_worker: int = 1
-    tls_ca_file: str = ""  # absolute paths (read relative to the job file), or ""
-    tls_cert: str = ""
-    tls_key: str = ""
+    """Where a job runs: the job file's ``[cluster]`` section (:mod:`linkscan.defaults`)."""
+
+    address: str = default("address")
+    n_workers: int = default("n_workers")
+    threads_per_worker: int = default("threads_per_worker")
+    tls_ca_file: str = default("tls_ca_file")  # absolute paths (read relative to the job file), or ""
+    tls_cert: str = default("tls_cert")
+    tls_key: str = default("tls_key")
 
     @property
     def tls(self) -> dict[str, str] | None:
@@ -193,9 +153,10 @@ def read_job(path: str | Path) -> Job:
         raise JobError(f"{path}: {exc}") from None
     settings = merged["cluster"]
     _check_tls(path, base, settings)
+    for key in ("n_workers", "threads_per_worker"):
+        if settings[key] < OPTION[key].minimum:
+            raise JobError(f"{path}: [cluster] {key} must be >= {OPTION[key].minimum}, not {settings[key]}")
     cluster = ClusterSpec(**settings)
-    if cluster.n_workers < 0 or cluster.threads_per_worker < 1:
-        raise JobError(f"{path}: [cluster] n_workers must be >= 0 and threads_per_worker >= 1")
     return Job(path=path, scan=scan, cluster=cluster)
 
 
@@ -230,17 +191,39 @@ def _resolve(base: Path, value: str) -> str:
     return str(p if p.is_absolute() else base / p)
 
 
-def write_job(path: str | Path, *, store: str, results: str, omics: str, kind: str = "trans",
-              omics_y: str = "", mutations: str = "", cohorts=(), tile_size: int = 500,
-              n_workers: int = 0, p_mode: str = "t") -> Path:
-    """Write a job file (used by `linkscan demo`)."""
+def job_text(**values) -> str:
+    """A job file's TOML text: every key of :data:`linkscan.defaults.OPTIONS`, by section,
+    with the given ``values`` or the defaults, each followed by its meaning.
+
+    Examples
+    --------
+    >>> print(job_text(store="store", results="res", omics="proteome").splitlines()[0])
+    store = "store"  # cohort store made by `linkscan ingest` (relative to the job file), or s3://...
+    """
+    unknown = sorted(set(values) - {o.key for o in OPTIONS})
+    if unknown:
+        raise JobError(f"unknown job keys {', '.join(unknown)}; valid keys are {', '.join(o.key for o in OPTIONS)}")
+    lines = []
+    for section in SECTIONS:
+        lines += [f"\n[{section}]"] if section else []
+        for o in (o for o in OPTIONS if o.section == section):
+            value = values.get(o.key, o.default)
+            if value is None:
+                raise JobError(f"job key {o.key!r} is required ({o.doc})")
+            lines.append(f"{o.key} = {_toml(value)}  # {o.doc}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value) -> str:
+    """A TOML value: JSON's strings and lists of strings are TOML's too."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(json.dumps(str(v)) for v in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+def write_job(path: str | Path, **values) -> Path:
+    """Write a job file of ``values`` (any keys of :mod:`linkscan.defaults`; the others
+    get their defaults) to ``path``, and return it."""
     path = Path(path)
-    cohort_list = ", ".join(f'"{c}"' for c in cohorts)
-    path.write_text(
-        f'store = "{store}"\nresults = "{results}"\nkind = "{kind}"\nomics = "{omics}"\n'
-        f'omics_y = "{omics_y}"\nmutations = "{mutations}"\ncohorts = [{cohort_list}]\n\n'
-        f'[statistics]\nmin_n = 10\n'
-        f'p_mode = "{p_mode}"\nmin_cohorts = 1\n\n[scan]\ntile_size = {tile_size}\n\n'
-        f'[cluster]\naddress = ""\nn_workers = {n_workers}\n'
-    )
+    path.write_text(job_text(**values), encoding="utf-8")
     return path

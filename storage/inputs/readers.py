@@ -25,7 +25,9 @@ the same way with ``read_table(path, binary=True)``, and every value must then b
 (or missing); anything else, ``inf`` included, is an error naming the cell.
 
 Row tables (one row per sample: clinical, survival and sample attribute tables) are
-read as text by :func:`read_rows`; :mod:`linkscan.storage.inputs.phenotypes` gives their cells meaning.
+read as text by :func:`read_rows`; :mod:`linkscan.storage.inputs.clinical`,
+:mod:`linkscan.storage.inputs.survival` and :mod:`linkscan.storage.inputs.tissues` give
+their cells meaning.
 
 Every problem is an :class:`linkscan.errors.InputError` that names the file, the line
 (as an editor numbers it) or column, and the fix.

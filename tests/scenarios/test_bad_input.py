@@ -581,7 +581,8 @@ def test_results_write_errors__tiles_and_finish_name_the_file(tmp_path, monkeypa
     import pandas as pd
 
     from linkscan.errors import WriteError
-    from linkscan.storage.results.store import TESTS, ResultStore
+    from linkscan.storage.results.schema import TESTS
+    from linkscan.storage.results.store import ResultStore
 
     features = pd.DataFrame({"code": np.arange(4, dtype=np.int32), "feature": list("abcd"), "gene": list("abcd"),
                              "omics": "proteome"})

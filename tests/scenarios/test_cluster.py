@@ -27,7 +27,7 @@ import pytest
 from linkscan.engine.plan import ScanSpec, plan_tiles
 from linkscan.engine.runner import open_client, run_scan
 from linkscan.jobs.spec import write_job
-from linkscan.jobs.demo import synthetic
+from linkscan.jobs import demo
 from linkscan.storage.inputs.ingest import ingest
 from linkscan.errors import ResultsError
 from linkscan.storage.results.store import ResultStore
@@ -219,8 +219,8 @@ def _cluster(procs: Processes, name: str, n_workers: int, *, nanny: bool = True,
 
 # ---------------------------------------------------------------------- data
 def _make_store(root: Path) -> Path:
-    tables = synthetic.make_pan_cancer(n_features=N_FEATURES, cohorts=COHORTS, seed=5, samples=(30, 60))
-    for cohort, path in synthetic.write_tables(tables, root / "tables").items():
+    tables = demo.make_pan_cancer(n_features=N_FEATURES, cohorts=COHORTS, seed=5, samples=(30, 60))
+    for cohort, path in demo.write_tables(tables, root / "tables").items():
         ingest(root / "store", cohort, "proteome", path)
     return root / "store"
 
@@ -249,16 +249,8 @@ def _ledger_stamps(results: Path) -> dict[str, tuple[int, int, bytes]]:
 def _job(folder: Path, store: Path, results: Path, address: str = "", *, tls: dict[str, str] | None = None,
          name: str = "job.toml") -> Path:
     """The job file; ``tls`` adds [cluster] tls_* keys (e.g. {"tls_cert": "tls/client.pem"})."""
-    job = write_job(folder / name, store=str(store), results=str(results), omics="proteome",
-                    tile_size=TILE_SIZE)
-    if address:
-        text = job.read_text()
-        assert 'address = ""' in text
-        job.write_text(text.replace('address = ""', f'address = "{address}"'))
-    if tls:
-        with open(job, "a") as out:
-            out.writelines(f'{key} = "{value}"\n' for key, value in tls.items())
-    return job
+    return write_job(folder / name, store=str(store), results=str(results), omics="proteome",
+                     tile_size=TILE_SIZE, address=address, **(tls or {}))
 
 
 def _submit(procs: Processes, name: str, job: Path, address: str | None) -> subprocess.Popen:

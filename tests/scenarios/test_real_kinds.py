@@ -22,7 +22,8 @@ from linkscan.engine.plan import ScanSpec, make_plan
 from linkscan.engine.runner import open_client, run_scan
 from linkscan.storage.inputs.cohort_store import CohortStore
 from linkscan.errors import JobError
-from linkscan.storage.inputs.ingest import ingest, ingest_phenotypes
+from linkscan.storage.inputs.ingest import ingest
+from linkscan.storage.inputs.phenotype_ingest import ingest_phenotypes
 from linkscan.storage.results.store import ResultStore
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"

@@ -27,7 +27,7 @@ from linkscan.engine.plan import ScanSpec, make_plan  # noqa: E402
 from linkscan.engine.runner import open_client, run_scan  # noqa: E402
 from linkscan.jobs.cli import main  # noqa: E402
 from linkscan.jobs.spec import write_job  # noqa: E402
-from linkscan.jobs.demo import synthetic  # noqa: E402
+from linkscan.jobs import demo  # noqa: E402
 from linkscan.storage.inputs.cohort_store import CohortStore  # noqa: E402
 from linkscan.errors import ResultsError  # noqa: E402
 from linkscan.storage.inputs.ingest import ingest  # noqa: E402
@@ -88,8 +88,8 @@ def s3(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory) -> dict[str, Path]:
-    tables = synthetic.make_pan_cancer(n_features=N_FEATURES, cohorts=COHORTS, seed=11, samples=(30, 50))
-    return synthetic.write_tables(tables, tmp_path_factory.mktemp("s3_tables"))
+    tables = demo.make_pan_cancer(n_features=N_FEATURES, cohorts=COHORTS, seed=11, samples=(30, 50))
+    return demo.write_tables(tables, tmp_path_factory.mktemp("s3_tables"))
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_submit__s3_store_and_results_equal_a_local_scan(s3, stores, local_scan,
     assert _shard_bytes(results) == _shard_bytes(str(local_scan))
     rs = ResultStore(results)
     assert rs.is_complete() and rs.lock_holder() is None and not Location(results + "/parts").names()
-    gene = synthetic.DEMO_GENE
+    gene = demo.DEMO_GENE
     remote_rows = rs.lookup(gene, top=5)
     local_rows = ResultStore(str(local_scan)).lookup(gene, top=5)
     assert remote_rows.equals(local_rows) and len(remote_rows) == 5
@@ -184,7 +184,7 @@ def test_run_scan__s3_resume_recomputes_only_missing_and_damaged_tiles(s3, store
     for tile in plan.tiles[:5]:
         run_tile(plan.context, tile)
     with pytest.raises(ResultsError, match=r"not complete \(5 of 10 tiles finished\)"):
-        rs.lookup(synthetic.DEMO_GENE)
+        rs.lookup(demo.DEMO_GENE)
     parts = {t.key: rs.ledger()[t.key]["parts"] for t in plan.tiles[:2]}
     (truncated,), (corrupted,) = (list(p) for p in parts.values())
     part = Location(f"{spec.results}/parts/{int(truncated):05d}/{plan.tiles[0].key}.parquet")

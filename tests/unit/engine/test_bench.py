@@ -5,15 +5,15 @@ import pytest
 from linkscan.engine.bench import bench
 from linkscan.engine.plan import ScanSpec, make_plan
 from linkscan.jobs.cli import main
-from linkscan.jobs.demo import synthetic
+from linkscan.jobs import demo
 from linkscan.storage.inputs.ingest import ingest
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
-    tables = synthetic.make_pan_cancer(n_features=120, cohorts=("BRCA", "OV"), seed=4, samples=(30, 40))
-    for cohort, path in synthetic.write_tables(tables, root / "tables").items():
+    tables = demo.make_pan_cancer(n_features=120, cohorts=("BRCA", "OV"), seed=4, samples=(30, 40))
+    for cohort, path in demo.write_tables(tables, root / "tables").items():
         ingest(root / "store", cohort, "proteome", path)
     return root / "store"
 

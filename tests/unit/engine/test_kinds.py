@@ -10,10 +10,11 @@ import scipy.stats
 
 from linkscan.engine.plan import ScanSpec, make_plan
 from linkscan.engine.runner import open_client, run_scan
-from linkscan.jobs.demo import synthetic
+from linkscan.jobs import demo
 from linkscan.storage.inputs.cohort_store import CohortStore
 from linkscan.errors import JobError
-from linkscan.storage.inputs.ingest import ingest, ingest_phenotypes
+from linkscan.storage.inputs.ingest import ingest
+from linkscan.storage.inputs.phenotype_ingest import ingest_phenotypes
 from linkscan.storage.results.store import ResultStore
 
 COHORTS = ("BRCA", "COAD")
@@ -22,15 +23,15 @@ COHORTS = ("BRCA", "COAD")
 @pytest.fixture(scope="module")
 def gene_page(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("gene_page")
-    tables = synthetic.make_gene_page_set(n_features=60, cohorts=COHORTS, seed=2, samples=(70, 90))
-    files = synthetic.write_gene_page_tables(tables, root / "tables")
+    tables = demo.make_gene_page_set(n_features=60, cohorts=COHORTS, seed=2, samples=(70, 90))
+    files = demo.write_gene_page_tables(tables, root / "tables")
     store = root / "store"
     for cohort, paths in files.items():
         ingest(store, cohort, "proteome", paths["proteome"])
         ingest(store, cohort, "proteome", paths["proteome_normal"], tissue="normal")
         ingest(store, cohort, "mutation", paths["mutation"])
         ingest_phenotypes(store, cohort, clinical=paths["clinical"], types_file=paths["clinical_types"],
-                          levels={"stage": synthetic.STAGE_LEVELS}, unknown={"stage": synthetic.STAGE_UNKNOWN},
+                          levels={"stage": demo.STAGE_LEVELS}, unknown={"stage": demo.STAGE_UNKNOWN},
                           survival=paths["survival"])
     return root
 
@@ -79,12 +80,12 @@ def test_tumor_normal__wilcoxon_per_cohort_with_meta(gene_page, client):
         np.testing.assert_array_equal(got.loc[common, f"{cohort}_n"].to_numpy(), direct.loc[common, "n"])
         # scipy's two-sided rank-sum p agrees (R: exact only when both groups are below 50
         # and untied, else the normal approximation with continuity correction)
-        feature = synthetic.DEMO_GENE
+        feature = demo.DEMO_GENE
         x, y = tumor.loc[feature].dropna(), normal.loc[feature].dropna()
         exact = max(len(x), len(y)) < 50 and pd.concat([x, y]).is_unique
         p = scipy.stats.mannwhitneyu(x, y, method="exact" if exact else "asymptotic").pvalue
         assert got.loc[feature, f"{cohort}_slogp"] == pytest.approx(-np.log10(p), rel=1e-5)
-    top = ResultStore(str(results)).lookup(synthetic.DEMO_GENE)
+    top = ResultStore(str(results)).lookup(demo.DEMO_GENE)
     assert len(top) == 1 and top.partner[0] == "tumor_vs_normal" and top.meta_slogp[0] > 5  # planted
 
 
@@ -98,7 +99,7 @@ def test_phenotype__each_type_gets_its_test(gene_page, client):
     run_scan(ScanSpec(store=str(gene_page / "store"), results=str(results), kind="phenotype",
                       omics="proteome", mutations="mutation", tile_size=32), client=client, progress=False)
     rs = ResultStore(str(results))
-    out = rs.lookup(synthetic.DEMO_GENE)
+    out = rs.lookup(demo.DEMO_GENE)
     tests = dict(zip(out.partner, out.test))
     assert tests["stage"] == "jt" and tests["MSI"] == "wilcoxon" and tests["age"] == "spearman"
     assert tests["OS"] == "cox" and tests["TP53"] == "wilcoxon"
@@ -107,7 +108,7 @@ def test_phenotype__each_type_gets_its_test(gene_page, client):
 
     phen = CohortStore(gene_page / "store").phenotypes("BRCA")
     tumor = _matrix(gene_page / "store", "BRCA")
-    x = tumor.loc[[synthetic.DEMO_GENE]].to_numpy()
+    x = tumor.loc[[demo.DEMO_GENE]].to_numpy()
     row = out.set_index("partner")
     stage = phen["stage"].align(tumor.columns)
     rho, n, logp = jt_block(x, np.asarray(stage.codes, np.int64))
@@ -129,8 +130,8 @@ def test_phenotype__each_type_gets_its_test(gene_page, client):
     assert row.loc["OS", "BRCA_slogp"] == np.float32(-logp[0] / np.log(10))
     # lookups by phenotype: the association is written for both of its entities
     by_stage = rs.lookup("stage")
-    assert synthetic.DEMO_GENE in set(by_stage.partner) and (by_stage.test == "jt").all()
-    only = rs.lookup(synthetic.DEMO_GENE, partner="stage")
+    assert demo.DEMO_GENE in set(by_stage.partner) and (by_stage.test == "jt").all()
+    only = rs.lookup(demo.DEMO_GENE, partner="stage")
     assert list(only.partner) == ["stage"]
 
 

@@ -10,7 +10,7 @@ import scipy.stats
 
 from linkscan.engine.plan import ScanSpec, Tile, make_plan, plan_tiles
 from linkscan.engine.runner import open_client, run_scan
-from linkscan.jobs.demo import synthetic
+from linkscan.jobs import demo
 from linkscan.storage.inputs.cohort_store import CohortStore
 from linkscan.errors import JobError
 from linkscan.storage.inputs.ingest import ingest
@@ -20,8 +20,8 @@ COHORTS = ("BRCA", "COAD", "LUAD")
 
 
 def _make_store(root: Path, n_features: int, seed: int = 3) -> Path:
-    tables = synthetic.make_pan_cancer(n_features=n_features, cohorts=COHORTS, seed=seed, samples=(30, 60))
-    paths = synthetic.write_tables(tables, root / "tables")
+    tables = demo.make_pan_cancer(n_features=n_features, cohorts=COHORTS, seed=seed, samples=(30, 60))
+    paths = demo.write_tables(tables, root / "tables")
     for cohort, path in paths.items():
         ingest(root / "store", cohort, "proteome", path)
     return root / "store"
@@ -129,10 +129,10 @@ def test_run_scan__equals_direct_computation(store, scanned):
 
 def test_run_scan__spot_pairs_equal_scipy(store, scanned):
     rs = ResultStore(str(scanned))
-    out = rs.lookup(synthetic.DEMO_GENE, cohort="COAD")
+    out = rs.lookup(demo.DEMO_GENE, cohort="COAD")
     ds = CohortStore(store).open("COAD", "proteome")
     values = pd.DataFrame(ds["values"].to_numpy(), index=ds["feature"].to_numpy()).astype(np.float64)
-    x = values.loc[synthetic.DEMO_GENE]
+    x = values.loc[demo.DEMO_GENE]
     for _, row in out.head(5).iterrows():
         y = values.loc[row.partner]
         ok = x.notna() & y.notna()
@@ -141,7 +141,7 @@ def test_run_scan__spot_pairs_equal_scipy(store, scanned):
         assert row.COAD_stat == pytest.approx(rho, abs=1e-6)
         assert row.COAD_slogp == pytest.approx(np.sign(rho) * -np.log10(p), rel=1e-5)
     # the demo gene's module mates come first
-    module = next(m for m in synthetic.MODULES if synthetic.DEMO_GENE in m.genes)
+    module = next(m for m in demo.MODULES if demo.DEMO_GENE in m.genes)
     assert set(out.partner.head(3)) <= set(module.genes)
 
 
@@ -214,7 +214,7 @@ def test_run_scan__mode_r_floors_and_flags_p(store, client2, tmp_path):
         flagged = rows[f"{cohort}_floored"].to_numpy()
         assert flagged.any() and flagged.dtype == bool
         np.testing.assert_array_equal(flagged, np.abs(rows[f"{cohort}_slogp"].to_numpy()) == floor)
-    out = ResultStore(str(results)).lookup(synthetic.DEMO_GENE, cohort="BRCA", top=3)
+    out = ResultStore(str(results)).lookup(demo.DEMO_GENE, cohort="BRCA", top=3)
     assert "BRCA_floored" in out.columns
     np.testing.assert_array_equal(out.BRCA_floored.to_numpy(), np.abs(out.BRCA_slogp.to_numpy()) == floor)
 
@@ -225,7 +225,7 @@ def two_omics(tmp_path_factory) -> Path:
     of the proteins) and phosphosites (several per gene, mapped by a gene map)."""
     root = tmp_path_factory.mktemp("two_omics")
     rng = np.random.default_rng(7)
-    tables = synthetic.make_pan_cancer(n_features=60, cohorts=("BRCA", "LUAD"), seed=11, samples=(40, 50))
+    tables = demo.make_pan_cancer(n_features=60, cohorts=("BRCA", "LUAD"), seed=11, samples=(40, 50))
     for cohort, proteome in tables.items():
         proteome.to_csv(root / f"{cohort}_proteome.tsv", sep="\t", na_rep="NA")
         rna = proteome.iloc[:50].fillna(0.0) + rng.normal(0, 0.7, (50, proteome.shape[1]))
@@ -273,7 +273,7 @@ def test_run_scan__trans_of_two_omics_is_the_full_rectangle(two_omics, client2):
             ok = x.notna() & y.notna()
             rho, _ = scipy.stats.spearmanr(x[ok], y[ok])
             assert row[f"{cohort}_n"] == ok.sum() and row[f"{cohort}_stat"] == pytest.approx(rho, abs=1e-6)
-    out = ResultStore(str(results)).lookup(synthetic.DEMO_GENE)
+    out = ResultStore(str(results)).lookup(demo.DEMO_GENE)
     assert {"omics", "partner_omics"} <= set(out.columns) and set(out.omics) == {"rna", "proteome"}
 
 
@@ -295,7 +295,7 @@ def test_run_scan__cis_matches_features_by_gene(two_omics, client2):
             rho, p = scipy.stats.spearmanr(x[ok], y[ok])
             assert row[f"{cohort}_stat"] == pytest.approx(rho, abs=1e-6)
             assert row[f"{cohort}_slogp"] == pytest.approx(np.sign(rho) * -np.log10(p), rel=1e-5)
-    out = ResultStore(str(results)).lookup(synthetic.DEMO_GENE)
+    out = ResultStore(str(results)).lookup(demo.DEMO_GENE)
     assert set(out.feature) == {"MKI67-S10", "MKI67-S20", "MKI67"} and len(out) == 4
 
 

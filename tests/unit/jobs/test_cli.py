@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from linkscan.jobs.cli import main
-from linkscan.jobs.demo import synthetic
+from linkscan.jobs.demo import DEMO_GENE, MODULES, make_cohort
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_demo__ends_with_the_planted_gene_on_every_kind_of_scan(demo):
     sections = dict(part.split("\n", 1) for part in out.split("[4/4]")[1].split("== ")[1:])
     assert set(sections) == {"trans", "tumor_normal", "phenotype", "cis"}
     partners = [line.split()[1] for line in sections["trans"].splitlines()[1:] if line.strip()]
-    module = next(m for m in synthetic.MODULES if synthetic.DEMO_GENE in m.genes)
+    module = next(m for m in MODULES if DEMO_GENE in m.genes)
     assert len(partners) == 5 and set(partners) <= set(module.genes)
     assert "tumor_vs_normal" in sections["tumor_normal"]
     assert {"stage", "OS", "TP53"} <= {line.split()[2] for line in sections["phenotype"].splitlines()[1:]}
@@ -77,7 +77,7 @@ def test_query__fresh_process_imports_nothing_heavy(demo):
 
 
 def test_ingest__prints_a_summary_and_rejects_bad_arguments(tmp_path, capsys):
-    table = synthetic.make_cohort(30, 20, seed=1, cohort="OV")
+    table = make_cohort(30, 20, seed=1, cohort="OV")
     path = tmp_path / "ov.tsv"
     table.to_csv(path, sep="\t", na_rep="NA")
     assert main(["ingest", str(tmp_path / "store"), "OV", f"proteome={path}"]) == 0
@@ -89,9 +89,9 @@ def test_ingest__prints_a_summary_and_rejects_bad_arguments(tmp_path, capsys):
 
 
 def _cli_tables(tmp_path):
-    tumor = synthetic.make_cohort(30, 20, seed=1, cohort="OV")
+    tumor = make_cohort(30, 20, seed=1, cohort="OV")
     tumor.to_csv(tmp_path / "tumor.tsv", sep="\t", na_rep="NA")
-    normal = synthetic.make_cohort(30, 12, seed=2, cohort="OV")
+    normal = make_cohort(30, 12, seed=2, cohort="OV")
     normal.columns = tumor.columns[:12]  # the same ids as tumors, as in CPTAC UCEC
     normal.to_csv(tmp_path / "normal.tsv", sep="\t", na_rep="NA")
     mutations = pd.DataFrame((np.arange(40).reshape(2, 20) % 3 == 0).astype(int), index=["TP53", "KRAS"],
@@ -138,7 +138,7 @@ def test_ingest__every_table_kind_one_line_each(tmp_path, capsys):
 
 
 def test_ingest__tissue_split_from_a_sample_table(tmp_path, capsys):
-    table = synthetic.make_cohort(30, 24, seed=3, cohort="UCEC")
+    table = make_cohort(30, 24, seed=3, cohort="UCEC")
     table.to_csv(tmp_path / "both.tsv", sep="\t", na_rep="NA")
     tissues = ["Tumor"] * 12 + ["Adjacent_normal"] * 11 + ["Myometrium_normal"]
     rows = ["sample_id\tparticipant_id\ttissue_type"] + [

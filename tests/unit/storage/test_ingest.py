@@ -1,4 +1,4 @@
-"""linkscan.storage.inputs.ingest: table -> cohort store, the summary, and the real CPTAC COAD proteome."""
+"""storage.inputs ingest, tissues and phenotype_ingest: tables -> cohort store, the summaries, and the real CPTAC COAD proteome."""
 
 import dataclasses
 import pickle
@@ -9,7 +9,9 @@ import pytest
 
 from linkscan.storage.inputs.cohort_store import CohortStore
 from linkscan.errors import InputError
-from linkscan.storage.inputs.ingest import IngestSummary, ingest, ingest_phenotypes, ingest_tissues, tissue_of
+from linkscan.storage.inputs.ingest import IngestSummary, ingest
+from linkscan.storage.inputs.phenotype_ingest import ingest_phenotypes
+from linkscan.storage.inputs.tissues import ingest_tissues, tissue_of
 
 
 def _table(tmp_path, rng, n_features=6, n_samples=12, name="t.tsv") -> tuple:

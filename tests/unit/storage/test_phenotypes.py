@@ -1,4 +1,4 @@
-"""linkscan.storage.inputs.phenotypes: the Phenotype model, clinical layouts and types, levels, survival, Datasets."""
+"""storage.inputs: the Phenotype model (phenotypes), clinical layouts and types (clinical), levels, survival tables (survival), Datasets."""
 
 import dataclasses
 
@@ -6,20 +6,16 @@ import numpy as np
 import pytest
 
 from linkscan.errors import InputError
+from linkscan.storage.inputs.clinical import ColumnSpec, clinical_phenotypes, read_clinical, read_types, split_list
 from linkscan.storage.inputs.phenotypes import (
-    ColumnSpec,
     Phenotype,
-    clinical_phenotypes,
     from_dataset,
-    read_clinical,
-    read_types,
     sort_levels,
-    split_list,
-    survival_phenotypes,
     to_dataset,
     validate_dataset,
     variable_names,
 )
+from linkscan.storage.inputs.survival import survival_phenotypes
 
 
 def _clinical(tmp_path, text, name="clinical.tsv"):

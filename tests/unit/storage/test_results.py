@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from linkscan.engine.finish import finish_shard
 from linkscan.errors import ResultsError
-from linkscan.storage.results.store import TESTS, ResultStore, result_dtypes, shard_size_for
+from linkscan.storage.results.schema import TESTS, result_dtypes, shard_size_for
+from linkscan.storage.results.store import ResultStore
 
 COHORTS = ["BRCA", "LUAD"]
 
@@ -67,7 +69,7 @@ def store(tmp_path, rng):
     ledger = rs.ledger()
     _bh(rs, list(ledger.values()))
     for s in range(2):
-        rs.finalize_shard(s, [e for e in ledger.values() if str(s) in e["parts"]])
+        finish_shard(rs, s, [e for e in ledger.values() if str(s) in e["parts"]])
     rs.mark_complete({"rows": int(keep.sum()), "tiles": 2, "shards": 2})
     return rs, rows
 
@@ -127,7 +129,7 @@ def test_lookup__unknown_gene_suggests_close_matches(store):
         rs.lookup("G003", cohort="OV")
 
 
-def test_finalize_shard__sorted_row_groups_by_feature(store):
+def test_finish_shard__sorted_row_groups_by_feature(store):
     import fastparquet
 
     rs, _ = store
@@ -157,7 +159,7 @@ def test_ledger__truncated_part_unfinishes_its_tile(tmp_path, rng):
     assert set(rs.ledger()) == {"tile-0"}
 
 
-def test_finalize_shard__checksum_mismatch_is_an_error(tmp_path, rng):
+def test_finish_shard__checksum_mismatch_is_an_error(tmp_path, rng):
     rs = ResultStore(str(tmp_path / "res"))
     rs.create_or_resume(_manifest(16, 8), _features(16))
     entry = rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
@@ -166,7 +168,7 @@ def test_finalize_shard__checksum_mismatch_is_an_error(tmp_path, rng):
     data[100] ^= 0xFF  # same size, different bytes
     part.write_bytes(bytes(data))
     with pytest.raises(ResultsError, match=r"tile-0.parquet does not match its ledger checksum"):
-        rs.finalize_shard(0, [entry])
+        finish_shard(rs, 0, [entry])
 
 
 def test_create_or_resume__refuses_other_scan_and_foreign_dirs(tmp_path):

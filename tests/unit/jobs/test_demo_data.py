@@ -1,4 +1,4 @@
-"""Tests of storage/synthetic.py: the CPTAC-shaped synthetic pan-cancer generator."""
+"""Tests of jobs/demo/ (proteome.py, gene_page.py): the CPTAC-shaped synthetic pan-cancer generator."""
 
 import re
 
@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import mannwhitneyu, rankdata
 
 from linkscan.errors import LinkscanError
-from linkscan.jobs.demo.synthetic import (
+from linkscan.jobs.demo import (
     CIS_RHO_RANGE,
     CLINICAL_TYPES,
     CPTAC_COHORTS,

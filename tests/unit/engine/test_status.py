@@ -1,0 +1,87 @@
+"""engine.status: a scan's status from its result store alone."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from linkscan.engine.plan import ScanSpec, make_plan
+from linkscan.engine.status import job_status
+from linkscan.engine.tile import run_tile
+from linkscan.jobs import demo
+from linkscan.jobs.cli import main
+from linkscan.jobs.spec import write_job
+from linkscan.storage.inputs.ingest import ingest
+
+
+@pytest.fixture
+def interrupted(tmp_path) -> tuple[Path, object]:
+    """A trans scan with 3 of its tiles done (computed here, as a worker would), then its
+    cohort store moved away: the machine sees the results only."""
+    tables = demo.make_pan_cancer(n_features=90, cohorts=("BRCA", "OV"), seed=5, samples=(30, 40))
+    for cohort, path in demo.write_tables(tables, tmp_path / "tables").items():
+        ingest(tmp_path / "store", cohort, "proteome", path)
+    spec = ScanSpec(store=str(tmp_path / "store"), results=str(tmp_path / "res"), omics="proteome", tile_size=32)
+    plan = make_plan(spec)
+    plan.context.results.create_or_resume(plan.manifest, plan.features)
+    for tile in plan.tiles[:3]:
+        run_tile(plan.context, tile)
+    shutil.move(tmp_path / "store", tmp_path / "elsewhere")
+    return tmp_path / "res", plan
+
+
+def _lock(results: Path, pid: int) -> None:
+    (results / "lock").write_text(json.dumps({"host": socket.gethostname(), "pid": pid,
+                                              "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
+
+
+def test_job_status__reads_the_result_store_without_the_cohort_store(interrupted):
+    results, plan = interrupted
+    status = job_status(results)
+    assert len(plan.tiles) == 6
+    assert (status.state, status.tiles_done, status.tiles_total) == ("interrupted", 3, 6)
+    assert status.pairs_done == sum(plan.pairs(t) for t in plan.tiles[:3])
+    assert status.pairs_total == sum(plan.pairs(t) for t in plan.tiles) == 90 * 89 // 2 * 2
+    assert status.eta is None and not status.holder_dead
+
+
+def test_job_status__a_dead_submitter_is_interrupted_not_running(interrupted):
+    results, _ = interrupted
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer runs on this host
+    _lock(results, gone.pid)
+    status = job_status(results)
+    assert status.state == "interrupted" and status.holder_dead and status.eta is None
+    assert f"the submitting process {gone.pid} on {socket.gethostname()}" in str(status)
+    assert "no longer runs; submit the job again to resume" in str(status)
+
+
+def test_job_status__a_live_submitter_is_running_with_an_eta(interrupted):
+    results, _ = interrupted
+    _lock(results, os.getpid())
+    status = job_status(results)
+    assert status.state == "running" and not status.holder_dead
+    assert status.eta is not None and status.rate > 0
+    assert f"submitted by process {os.getpid()}" in str(status)
+
+
+def test_job_status__not_started(tmp_path):
+    status = job_status(tmp_path / "nothing")
+    assert (status.state, status.tiles_total) == ("not started", 0)
+    assert "none planned yet" in str(status)
+
+
+def test_cli_status__job_file_or_result_store_without_the_cohort_store(interrupted, capsys):
+    results, _ = interrupted
+    job = write_job(results.parent / "job.toml", store="store", results="res", omics="proteome", tile_size=32)
+    assert main(["status", str(job)]) == 0
+    by_job = capsys.readouterr().out
+    assert main(["status", str(results)]) == 0
+    assert capsys.readouterr().out == by_job
+    assert by_job.startswith(f"{results}: interrupted\n") and "tiles: 3 of 6 done (50.0%), 3 left" in by_job
