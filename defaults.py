@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 #: Scan kinds (STATS.md): what a scan tests.
 KINDS = ("trans", "cis", "tumor_normal", "phenotype")
-#: Spearman p-value modes: the t approximation, or R's cor.test (AS 89, floored at 2.2e-16).
+#: Spearman p-value modes: the t approximation, or R's cor.test (its 0 replaced by 2.2e-16).
 P_MODES = ("t", "r")
 #: A key without a default must be given in every job file.
 REQUIRED = None
@@ -59,8 +59,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("", "mutations", str, "", "phenotype scans: a binary omics whose rows are tested as phenotypes"),
     # -- the statistics (STATS.md; minimums are its defaults)
     Option("statistics", "min_n", int, 10, "Spearman: minimum overlapping samples", minimum=3),
-    Option("statistics", "p_mode", str, "t", 'Spearman p: "t" approximation; "r": R cor.test (AS 89, floored at 2.2e-16)',
-           choices=P_MODES),
+    Option("statistics", "p_mode", str, "t",
+           'Spearman p: "t" approximation; "r": R cor.test (AS 89; its p = 0 replaced by 2.2e-16)', choices=P_MODES),
     Option("statistics", "min_cohorts", int, 1, "minimum cohorts with a result for a meta p", minimum=1),
     Option("statistics", "min_tumor", int, 20, "tumor_normal: minimum tumor values", minimum=2),
     Option("statistics", "min_normal", int, 10, "tumor_normal: minimum normal values", minimum=2),

@@ -6,8 +6,9 @@ client. First one task per p column (each cohort's ``<COHORT>_slogp`` and
 ``meta_slogp``): :func:`bh_table_of` reads every p of the column from the tiles' parts
 and saves the BH q of each distinct p in the result store. Then one task per shard:
 :func:`finish_shard` reads the shard's parts, attaches their q columns from those
-tables and writes the finished shard. Last, the store is marked complete. The result
-store only reads and writes (:mod:`linkscan.storage.results`); the q-values are computed
+tables, writes the finished shard and returns its checksums. Last, the store is marked
+complete: ``complete.json`` records every shard's checksums, which lookups check. The
+result store only reads and writes (:mod:`linkscan.storage.results`); the q-values are computed
 here, with the kernels of :mod:`linkscan.kernels.multitest`.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from linkscan.engine.plan import Plan
 from linkscan.storage.results.schema import Q_SUFFIX
+from linkscan.storage.results.shards import shard_name
 
 
 def bh_table_of(results, column: str, entries: list[dict]) -> int:
@@ -39,7 +41,8 @@ def bh_table_of(results, column: str, entries: list[dict]) -> int:
 
 def finish(plan: Plan, client, done: dict[str, dict]) -> int:
     """BH over the whole scan, then compact every shard's parts into one sorted file with
-    its q columns, and mark the store complete."""
+    its q columns, and mark the store complete with every shard's checksums. Returns the
+    rows of the finished store."""
     results = plan.context.results
     entries = [done[tile.key] for tile in plan.tiles]
     columns = [f"{c}_slogp" for c in plan.context.cohorts] + ["meta_slogp"]
@@ -51,15 +54,19 @@ def finish(plan: Plan, client, done: dict[str, dict]) -> int:
                       [e for e in entries if str(shard) in e["parts"]], pure=False)
         for shard in range(n_shards)
     ]
-    rows = sum(client.gather(futures))
-    results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards, "tests": tests})
+    records = client.gather(futures)
+    rows = sum(record["rows"] for record in records)
+    results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards, "tests": tests,
+                           "shard_files": {shard_name(shard): record for shard, record in enumerate(records)}})
     return rows
 
 
-def finish_shard(results, shard: int, entries: list[dict]) -> int:
+def finish_shard(results, shard: int, entries: list[dict]) -> dict:
     """Compact ``shard``: the rows of its parts (from the ledger ``entries`` that have
     one, checked by the store), with the q column of each p column from the saved BH
-    tables, written as the finished ``shards/<shard>.parquet``. Returns its rows."""
+    tables, written as the finished ``shards/<shard>.parquet``. Returns its record for
+    complete.json: rows, size and checksums
+    (:meth:`~linkscan.storage.results.shards.Shards.write_shard`)."""
     frame = results.read_parts(shard, entries)
     for column in [c for c in frame.columns if c.endswith("_slogp")]:
         values, log10q = results.q_table(column)

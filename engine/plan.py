@@ -32,6 +32,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from pathlib import Path
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -122,6 +123,12 @@ class ScanSpec:
             raise JobError(f"kind = {self.kind!r} scans one omics; remove omics_y")
         if (self.phenotypes or self.mutations) and self.kind != "phenotype":
             raise JobError("phenotypes and mutations belong to kind = 'phenotype' scans")
+        for name in ("cohorts", "phenotypes"):
+            values = list(getattr(self, name))
+            twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+            if twice is not None:
+                raise JobError(f"{name} = {values!r} names {twice!r} twice; list each once (a cohort counted "
+                               "twice would count its evidence twice in the meta p)")
         if self.omics_y == self.omics:
             raise JobError(f"omics_y = {self.omics_y!r} is omics itself; leave omics_y empty "
                            "for a scan of one omics against itself")
@@ -309,8 +316,13 @@ def make_plan(spec: ScanSpec) -> Plan:
     """Read the cohort store's feature tables and lay out the scan."""
     from linkscan.storage.inputs.cohort_store import CohortStore
 
+    _check_apart(spec.store, spec.results)
     store = CohortStore(spec.store)
     cohorts = _cohorts_with(store, spec)
+    if spec.min_cohorts > len(cohorts):
+        raise JobError(f"min_cohorts = {spec.min_cohorts} but the scan has {len(cohorts)} cohorts "
+                       f"({', '.join(cohorts)}): no pair could have a meta p; lower min_cohorts to at most "
+                       f"{len(cohorts)}, or add cohorts")
     x, x_table, x_sets = _side(store, cohorts, spec.omics, 0)
     tables = [x_table]
     y = samples = cis_pairs = None
@@ -380,6 +392,24 @@ def make_plan(spec: ScanSpec) -> Plan:
         "tile_pairs": {tile.key: tile_pairs(context, tile) for tile in tiles},
     }
     return Plan(spec=spec, context=context, tiles=tiles, features=features, manifest=manifest)
+
+
+def _check_apart(store: str, results: str) -> None:
+    """The result store may be neither inside the cohort store nor around it: a scan
+    would write into the data it reads (and an ingest could take its folders for
+    cohorts)."""
+    def parts(root: str) -> tuple[str, ...]:
+        if "://" in root:
+            return tuple(p for p in root.rstrip("/").split("/") if p)
+        return Path(root).expanduser().resolve().parts
+
+    s, r = parts(str(store)), parts(str(results))
+    if r[:len(s)] == s:
+        where = "is the cohort store" if r == s else "is inside the cohort store"
+        raise JobError(f"results = {results} {where} {store}; choose a results folder outside the cohort store")
+    if s[:len(r)] == r:
+        raise JobError(f"results = {results} holds the cohort store {store}; choose a results folder that is "
+                       "neither the cohort store nor one of its parents")
 
 
 def _shared_samples(cohort: str, dx, dy) -> tuple[np.ndarray, np.ndarray]:
@@ -483,8 +513,9 @@ def _mutation_partners(store, cohorts, spec: ScanSpec, samples) -> list[Partner]
             raise JobError(f"mutations = {spec.mutations!r}: cohort {cohort} has it as "
                            f"{ds.attrs.get('kind', 'continuous')} values; ingest a 0/1 table (.cbt or --binary)")
         columns = pd.Index(ds["sample"].to_numpy().astype(str)).get_indexer(samples[c])
-        # in this process, not through whatever dask scheduler a closed Client left configured
-        values = ds["values"].compute(scheduler="synchronous").to_numpy()
+        # the version just opened, checked after the read as a tile's (a re-ingest that
+        # removes it meanwhile is an error, never fill values)
+        values = store.pinned_values(cohort, spec.mutations, ds.attrs["version"]).rows(0, ds.sizes["feature"])
         codes = np.where(columns >= 0, values[:, np.maximum(columns, 0)], np.nan)
         codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
         for name, row in zip(ds["feature"].to_numpy().astype(str), codes):

@@ -10,6 +10,8 @@ this process, a worker or the whole cluster loses at most the tiles in flight.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -82,7 +84,9 @@ def open_client(address: str | None = None, *, n_workers: int | None = None,
         return
     workers = n_workers or os.cpu_count() or 1
     with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                      # a failing tile is reported once, by the runner; the workers' own
+                      # "Compute Failed ... Traceback" logs would bury that line
+                      dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
             Client(cluster, set_as_default=False) as client:
         yield client
 
@@ -194,18 +198,34 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
     pending = iter(todo)
     by_key = {}
 
-    def submit(tile):
-        future = client.submit(run_tile, context, tile, key=f"{tile.key}-{fingerprint}", pure=False,
-                               retries=1)
+    def submit(tile, attempt: int = 0):
+        # a resubmitted tile gets a key of its own: the scheduler may still be forgetting
+        # the cancelled one, and a task under that key would be cancelled with it
+        key = f"{tile.key}-{fingerprint}" + (f"-{attempt}" if attempt else "")
+        future = client.submit(run_tile, context, tile, key=key, pure=False, retries=1)
         by_key[future.key] = tile
         return future
 
     running = as_completed([submit(t) for _, t in zip(range(limit), pending)], loop=client.loop)
+    cancels: dict[str, int] = {}
     try:
         for future in running:
             tile = by_key.pop(future.key)
             try:
                 entry = future.result()
+            except _CANCELLED as exc:
+                # The scheduler forgot a task when a worker holding it died (rare; seen as
+                # "FutureCancelledError ... already forgotten"): the tile runs again.
+                if _scheduler_lost(client, exc):
+                    raise _lost(plan, len(done)) from None
+                cancels[tile.key] = cancels.get(tile.key, 0) + 1
+                if cancels[tile.key] > _MAX_CANCELS:
+                    raise LinkscanError(
+                        f"tile {tile.key} was cancelled by the cluster {_MAX_CANCELS + 1} times ({exc}); "
+                        f"{len(report.tiles_run)} tiles finished in this submission are kept; check the "
+                        "workers' health (memory, restarts) and resubmit the job to continue") from None
+                running.add(submit(tile, cancels[tile.key]))
+                continue
             except Exception as exc:
                 if _scheduler_lost(client, exc):
                     raise _lost(plan, len(done)) from None
@@ -241,6 +261,12 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
         raise
     report.seconds = time.perf_counter() - start
     return report
+
+
+#: A future's "cancelled" errors: distributed's derive from asyncio's (a BaseException).
+_CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError)
+#: Times one tile may be cancelled under a live scheduler before the scan gives up.
+_MAX_CANCELS = 3
 
 
 def _scheduler_lost(client, exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from linkscan.engine.progress import clock
-from linkscan.storage.results.lock import holder_gone
+from linkscan.storage.locks import holder_gone
 from linkscan.storage.results.store import ResultStore
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from linkscan.engine.plan import ScanContext, Side, Tile
-from linkscan.storage.inputs.cohort_store import CohortStore
+from linkscan.storage.inputs.cohort_store import CohortStore, PinnedValues
 from linkscan.storage.results.schema import TESTS
 
 
@@ -28,19 +28,19 @@ def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[
         return present, np.empty((0, 0), dtype=np.float32)
     array = _values_array(ctx.store, ctx.cohorts[c], side.omics, side.versions[c], side.tissue)
     lo, hi = local[present[0]], local[present[-1]] + 1
-    values = np.asarray(array[lo:hi])
+    values = array.rows(lo, hi)
     if hi - lo != present.size:  # rows between them that are not in the scan (normal-only features)
         values = values[local[present] - lo]
     return present, values
 
 
 @functools.lru_cache(maxsize=64)
-def _values_array(store: str, cohort: str, omics: str, version: str, tissue: str = "tumor"):
-    """The cohort's zarr ``values`` array of the version the scan was planned with,
-    opened once per worker and version (an InputError if it was replaced since)."""
-    import zarr
-
-    return zarr.open_array(CohortStore(store).values_path(cohort, omics, tissue, version=version), mode="r")
+def _values_array(store: str, cohort: str, omics: str, version: str, tissue: str = "tumor") -> PinnedValues:
+    """The cohort's ``values`` of the version the scan was planned with, opened once per
+    worker and version. Every read is checked afterwards (PinnedValues), so a re-ingest
+    that removes the version, even after it was opened here, fails the read with an
+    InputError naming the cohort instead of giving NaN."""
+    return CohortStore(store).pinned_values(cohort, omics, version, tissue)
 
 
 class _Results:
@@ -120,7 +120,7 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
         xs, ys = ctx.samples[c]
         y_array = _values_array(ctx.store, ctx.cohorts[c], ctx.y.omics, ctx.y.versions[c], ctx.y.tissue)
         wanted = np.unique(local_y[both])
-        y_rows = np.asarray(y_array.oindex[wanted, :])
+        y_rows = y_array.take(wanted)
         xv = xi[x_row[pairs[both, 0] - bi[0]]][:, xs]
         yv = y_rows[np.searchsorted(wanted, local_y[both])][:, ys]
         # Pairs in small groups: the kernel scans every x against every y of a group and

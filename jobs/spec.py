@@ -93,7 +93,7 @@ def read_job(path: str | Path) -> Job:
     """Read and validate a job file."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM, as some editors write
     except FileNotFoundError:
         raise JobError(f"job file {path} does not exist; check the path (the current directory is {Path.cwd()})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -31,8 +31,9 @@ from linkscan.kernels._args import count_arg, feature_block
 from linkscan.kernels._jit import jit
 from linkscan.kernels.pvalues import log_beta, log_betainc_core, pnorm_tail
 
-#: Mode ``r`` floors p at R's double.eps, as the reference does (R itself returns 0
-#: there). A floored value is recognizable as ``logp == LOG_P_FLOOR`` exactly.
+#: Mode ``r`` replaces a p that R returns as 0 by R's double.eps, as the reference
+#: (LinkedOmicsKB's source_func.R) does, and only those: a p below it that R returns
+#: stays. A floored value is recognizable as ``logp == LOG_P_FLOOR`` exactly.
 P_FLOOR = 2.220446049250313e-16
 LOG_P_FLOOR = math.log(P_FLOOR)
 
@@ -217,9 +218,10 @@ def _finalize(sxy, sxx, syy, n, ties, mode, table, lbeta_tab, ptab, poff):
     rho, det = _rho_det(sxy, sxx, syy, prod)
     if mode == 0 or ties or n > R_PRHO_MAX_N:
         logp = _t_logp(n, sxy, det, prod, lbeta_tab)
-        if mode == 0:
+        # R computes this p in double precision: it is 0 exactly where exp underflows
+        if mode == 0 or math.exp(logp) > 0.0:
             return rho, logp
-        p = math.exp(logp)
+        return rho, LOG_P_FLOOR
     else:
         # R's cor.test, exact = NULL, no ties: S = sum d^2 = (sxx - sxy) / 2 (integer);
         # R's test "q > (n^3 - n) / 6" is S > sxx / 2, i.e. sxy < 0.
@@ -229,7 +231,7 @@ def _finalize(sxy, sxx, syy, n, ties, mode, table, lbeta_tab, ptab, poff):
         else:
             p = _prho(n, s_stat + 2.0, True, table)
         p = min(2.0 * p, 1.0)
-    if p < P_FLOOR:
+    if p == 0.0:  # AS 89's Edgeworth series clamps to 0 in the far tail
         return rho, LOG_P_FLOOR
     return rho, math.log(p)
 
@@ -572,8 +574,8 @@ def spearman_block(x: ArrayLike, y: ArrayLike | None = None, *, min_n: int = 10,
         Smallest overlap (samples where both values are finite) that gives a result; >= 3.
     p_mode
         ``"t"`` (default): t approximation, smooth into the far tail. ``"r"``: what R's
-        ``cor.test(x, y, method = "spearman")`` returns by default, floored at
-        :data:`P_FLOOR`.
+        ``cor.test(x, y, method = "spearman")`` returns by default, with R's 0 replaced
+        by :data:`P_FLOOR`.
 
     Returns
     -------
@@ -607,9 +609,11 @@ def spearman_block(x: ArrayLike, y: ArrayLike | None = None, *, min_n: int = 10,
     (algorithm AS 89: exact permutation distribution for n <= 9, Edgeworth series
     otherwise) with R's two-sided rule: with :math:`S = \sum d^2 = (n^3 - n)(1 - \rho)/6`,
     ``p = min(2 * prho(S, n, upper), 1)`` if :math:`S > (n^3 - n)/6` (rho < 0), else
-    ``min(2 * prho(S + 2, n, lower), 1)``; otherwise the t approximation. p is then floored
-    at 2.220446049250313e-16 (R returns 0 where AS 89 runs out, e.g. at n = 150 from
-    |rho| of about 0.52); floored values have ``logp == LOG_P_FLOOR`` exactly.
+    ``min(2 * prho(S + 2, n, lower), 1)``; otherwise the t approximation. Where R's p is
+    exactly 0 (AS 89's series clamped at 0, e.g. at n = 150 from |rho| of about 0.52; a t
+    tail below the smallest double, |rho| = 1 among them) it is replaced by
+    2.220446049250313e-16, as the reference does, and has ``logp == LOG_P_FLOOR``
+    exactly; any other p, however small, is R's.
 
     Results are bit-identical whichever internal path (complete block matrix product or
     per-pair re-ranking) computed a pair, and independent of how features are split

@@ -10,8 +10,9 @@ The modules, in the order a table passes through them:
 * :mod:`~linkscan.storage.inputs.phenotypes`: the Phenotype model (types, codes, levels)
   and its encoding as a cohort's phenotype Dataset.
 * :mod:`~linkscan.storage.inputs.cohort_store`: the versioned Zarr Datasets of each
-  cohort and their atomic writes; :mod:`~linkscan.storage.inputs.variables`: the
-  variables of an omics Dataset.
+  cohort, their atomic writes under the cohort's writer lock
+  (:mod:`linkscan.storage.locks`) and the checked reads of a scan's pinned versions;
+  :mod:`~linkscan.storage.inputs.variables`: the variables of an omics Dataset.
 * :mod:`~linkscan.storage.inputs.ingest`: an omics table -> the store, and the helpers
   the other two ingests share; :mod:`~linkscan.storage.inputs.tissues`: one table of
   tumor and normal samples split by a sample table;
@@ -20,8 +21,8 @@ The modules, in the order a table passes through them:
 
 Which way they import (there is no cycle): readers, phenotypes and variables import none
 of the others; clinical imports readers and phenotypes (the model it builds), survival
-imports clinical and phenotypes; cohort_store imports phenotypes (the Dataset encoding)
-and variables; ingest imports readers and cohort_store; tissues and phenotype_ingest
-import ingest (its shared helpers), cohort_store and the modules they read with, and no
-module here imports them.
+imports clinical, phenotypes and readers (its numbers); cohort_store imports phenotypes
+(the Dataset encoding) and variables; ingest imports readers and cohort_store; tissues
+and phenotype_ingest import ingest (its shared helpers), cohort_store and the modules
+they read with, and no module here imports them.
 """

@@ -21,7 +21,8 @@ skipped (and reported). The pseudo-type ``SKIP`` drops a column the type row typ
 Cells: ``NA`` and empty are missing; nothing else is (``None`` is a label). Labels
 declared unknown for a column (``unknown``; the key ``"*"`` applies to every column) are
 missing too, for every type, survival columns included. CON cells must be numbers
-(``NaN`` is missing, ``inf`` too).
+(:func:`linkscan.storage.inputs.readers.number`: plain ASCII; ``NaN`` is missing, ``inf``
+too).
 
 A typed column becomes a phenotype of that type, with the codes and levels of
 :mod:`linkscan.storage.inputs.phenotypes`.
@@ -40,7 +41,7 @@ import numpy as np
 
 from linkscan.errors import InputError
 from linkscan.storage.inputs.phenotypes import Phenotype, sort_levels
-from linkscan.storage.inputs.readers import read_rows
+from linkscan.storage.inputs.readers import number, number_hint, read_rows
 
 __all__ = [
     "COLUMN_TYPES",
@@ -316,14 +317,13 @@ def _encode(table: ClinicalTable, j: int, kind: str, levels: tuple[str, ...] | N
         for i, (text, miss) in enumerate(zip(cells, is_missing)):
             if miss:
                 continue
-            try:
-                x = float(text)
-            except ValueError:
+            x = number(text)
+            if x is None:
                 raise InputError(
-                    f"{table.path}: {table.where(j, i)}, sample {table.samples[i]!r}: cannot read {text!r} as a number, "
-                    f"and {name!r} is CON (continuous); write a number or NA, declare the label missing "
-                    f"(--unknown '{name}={text}'), or give the column another type (--type '{name}=CAT')"
-                ) from None
+                    f"{table.path}: {table.where(j, i)}, sample {table.samples[i]!r}: cannot read {text!r} as a number"
+                    f"{number_hint(text)}, and {name!r} is CON (continuous); write a number or NA, declare the label "
+                    f"missing (--unknown '{name}={text}'), or give the column another type (--type '{name}=CAT')"
+                )
             values[i] = x if math.isfinite(x) else np.nan
         return Phenotype(values=values, **common)
 

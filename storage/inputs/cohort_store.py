@@ -44,14 +44,24 @@ Writes (omics and phenotypes alike) are atomic replacements that need no rename,
 they work on object stores: the new version is written in full under a new
 ``v-...`` name, then the Dataset's ``zarr.json`` is replaced by one naming it (a
 whole-or-nothing write: :meth:`linkscan.storage.location.Location.write_bytes`), then the
-previous version is removed. A reader opens either the old or the new version, never a
-half-written one; a write that fails leaves the old version current and removes what it
-wrote (a killed write can leave an unnamed ``v-...`` folder behind, never read). A scan
-pins the versions it planned with (``Dataset.attrs["version"]``, set by :meth:`open`):
-a tile that finds its version replaced fails with an error rather than read other data.
+previous version is removed, its ``zarr.json`` first. A reader opens either the old or
+the new version, never a half-written one; a write that fails leaves the old version
+current and removes what it wrote (a killed write can leave an unnamed ``v-...`` folder
+behind, never read).
 
-Caveat: one writer per Dataset at a time (two ingests of the same omics at once may
-leave the loser's version damaged; reads of it then say so).
+A scan pins the versions it planned with (``Dataset.attrs["version"]``, set by
+:meth:`open`) and reads them through :class:`PinnedValues`: after each read it checks
+that the version's ``zarr.json`` still exists (a stat; one HEAD request on S3). As a
+writer removes that file before any chunk of the version, a read followed by a
+successful check saw the whole planned version; a version made old by a re-ingest is
+still read while it exists, and a failed check is an error naming the Dataset and what
+to do, never NaN read from removed chunks.
+
+One writer per cohort at a time: every write holds the cohort's writer lock
+(:meth:`CohortStore.writing`, a file ``<root>/.<cohort>.lock`` created exclusively; see
+:mod:`linkscan.storage.locks`), and a phenotype ingest holds it around its read, merge
+and write. A second writer waits while the holder runs, up to :data:`WRITER_WAIT`
+seconds; the lock of a killed writer of this host is taken over.
 """
 
 from __future__ import annotations
@@ -60,19 +70,22 @@ import contextlib
 import json
 import os
 import re
+import threading
 import uuid
 from datetime import datetime, timezone
 
 import numpy as np
 import xarray as xr
 
+from linkscan.storage import locks
 from linkscan.storage.inputs import phenotypes as _phenotypes
 from linkscan.storage.inputs import variables
-from linkscan.errors import InputError, LinkscanError
+from linkscan.errors import InputError, LinkscanError, WriteError
 from linkscan.storage.write_errors import write_error
 from linkscan.storage.location import Location
 
-__all__ = ["CohortStore", "check_name", "check_tissue", "DEFAULT_CHUNK_FEATURES", "TISSUES", "KINDS", "PHENOTYPES"]
+__all__ = ["CohortStore", "PinnedValues", "check_name", "check_tissue", "DEFAULT_CHUNK_FEATURES", "TISSUES",
+           "KINDS", "PHENOTYPES", "MAX_NAME", "WRITER_WAIT"]
 
 #: Features per chunk of ``values`` unless a write says otherwise.
 DEFAULT_CHUNK_FEATURES = 512
@@ -83,6 +96,11 @@ TISSUES = ("tumor", "normal")
 KINDS = ("continuous", "binary")
 #: The reserved name of a cohort's phenotype Dataset.
 PHENOTYPES = "phenotypes"
+#: Longest cohort or omics name: names are parts of file names (file systems refuse
+#: names of more than 255 bytes, and some paths as a whole of more than 4096).
+MAX_NAME = 100
+#: Seconds a write waits for the cohort's writer lock while another writer holds it.
+WRITER_WAIT = 600.0
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _SUFFIX = ".zarr"
@@ -93,10 +111,10 @@ _TEXT_COORDS = ("feature", "sample", "gene")
 def check_name(name: str, what: str) -> str:
     """Return ``name`` if it is a valid cohort or omics name, else raise.
 
-    Valid names use letters, digits, ``_``, ``-`` and ``.``, and do not start with
-    ``.`` (hidden names are reserved for temporary files of the store). An omics is
-    not named ``phenotypes`` and does not end in ``.normal`` (any case): both name other
-    Datasets of a cohort.
+    Valid names use letters, digits, ``_``, ``-`` and ``.``, at most :data:`MAX_NAME`
+    characters, and do not start with ``.`` (hidden names are reserved for the store's
+    temporary files and locks). An omics is not named ``phenotypes`` and does not end in
+    ``.normal`` (any case): both name other Datasets of a cohort.
 
     Parameters
     ----------
@@ -109,7 +127,7 @@ def check_name(name: str, what: str) -> str:
     ------
     InputError
         The name is empty, holds another character (a path separator, a space...),
-        starts with ``.``, or is a reserved omics name.
+        starts with ``.``, is too long, or is a reserved omics name.
 
     Examples
     --------
@@ -120,6 +138,11 @@ def check_name(name: str, what: str) -> str:
         raise InputError(
             f"invalid {what} name {name!r}: use letters, digits, '_', '-' and '.', not starting with '.' "
             f"(no path separators or spaces), e.g. 'COAD' or 'proteome_tumor'"
+        )
+    if len(name) > MAX_NAME:
+        raise InputError(
+            f"invalid {what} name {name[:20] + '...'!r} ({len(name)} characters): at most {MAX_NAME} characters, "
+            f"as it names folders of the store; use a shorter name"
         )
     if what == "omics" and name.lower() == PHENOTYPES:
         raise InputError(
@@ -193,27 +216,30 @@ class CohortStore:
         exists or not), as shown to users (credentials redacted)."""
         return str(self._path(cohort, omics, tissue))
 
-    def values_path(self, cohort: str, omics: str, tissue: str = "tumor", version: str | None = None) -> str:
-        """Path or URL of the Zarr array ``values`` of an existing Dataset: of its
-        current version, or of ``version`` (``Dataset.attrs["version"]`` of an earlier
-        :meth:`open`; ``""`` for a Dataset written before versions).
-
-        The engine reads row slices with ``zarr.open_array(path)[i0:i1]``.
+    def values_path(self, cohort: str, omics: str, tissue: str = "tumor") -> str:
+        """Path or URL of the Zarr array ``values`` of the current version of an existing
+        Dataset (``zarr.open_array(path)[i0:i1]`` reads row slices; a scan reads through
+        :meth:`pinned_values` instead).
 
         Raises
         ------
         InputError
-            The cohort, omics or tissue is not in the store, or ``version`` is no longer
-            its current version (it was written again since).
+            The cohort, omics or tissue is not in the store.
         """
         folder = self._require(cohort, omics, tissue)
-        current = _current_version(folder)
-        if version is not None and version != current:
-            raise InputError(
-                f"{folder} was written again while a scan of it ran (version {version or 'unversioned'} planned, "
-                f"{current} now); submit the job again: its fingerprint will differ, so use new results"
-            )
-        return (_version_location(folder, current) / variables.values.name).url
+        return (_version_location(folder, _current_version(folder)) / variables.values.name).url
+
+    def pinned_values(self, cohort: str, omics: str, version: str, tissue: str = "tumor") -> "PinnedValues":
+        """The ``values`` of one version of a Dataset, ``version`` as
+        ``Dataset.attrs["version"]`` of an earlier :meth:`open` (``""`` for a Dataset
+        written before versions): what a scan reads (see :class:`PinnedValues`).
+
+        Raises
+        ------
+        InputError
+            The cohort, omics or tissue is not in the store, or that version is gone.
+        """
+        return PinnedValues(self._require(cohort, omics, tissue), version, _what(cohort, omics, tissue))
 
     def phenotypes_path(self, cohort: str) -> str:
         """Path or URL of the folder of ``cohort``'s phenotypes (whether it exists or
@@ -302,24 +328,30 @@ class CohortStore:
             or the Dataset does not match :mod:`linkscan.storage.inputs.variables`.
 
         The Dataset's attribute ``version`` names the version read (see
-        :meth:`values_path`).
+        :meth:`pinned_values`); the coordinates are those of that whole version (read
+        again from the new one if a re-ingest removed it meanwhile). ``values`` is
+        read when used, from that version: use :meth:`pinned_values` for reads that
+        must notice its removal.
         """
         path = self._require(cohort, omics, tissue)
-        # consolidated=False: zarr 3 warns that consolidated metadata is not part of the
-        # v3 spec, and xarray warns when it looks for it and finds none.
-        with _damaged(path, f"cohort {cohort!r}, omics {omics!r}" + ("" if tissue == "tumor" else f", tissue {tissue!r}")):
-            version = _current_version(path)
+
+        def read(version: str) -> xr.Dataset:
+            # consolidated=False: zarr 3 warns that consolidated metadata is not part of
+            # the v3 spec, and xarray warns when it looks for it and finds none.
             ds = xr.open_zarr(_version_location(path, version).url, consolidated=False, zarr_format=3)
             # zarr's variable-length strings come back as numpy's StringDType, which e.g.
             # refuses .astype(str); object arrays of str behave like every other string
             # array in numpy and pandas. The id arrays are small, so load them.
-            ds = ds.assign_coords(
+            return ds.assign_coords(
                 {name: (ds[name].dims, np.array(ds[name].values.tolist(), dtype=object)) for name in _TEXT_COORDS}
             )
+
+        what = _what(cohort, omics, tissue)
+        ds, version = _read_current(path, what, read)
         ds.attrs.setdefault("tissue", tissue)
         ds.attrs.setdefault("kind", "continuous")
         ds.attrs["version"] = version
-        _check(ds, f"{self._root}: cohort {cohort!r}, omics {omics!r}" + ("" if tissue == "tumor" else f", tissue {tissue!r}"))
+        _check(ds, f"{self._root}: {what}")
         return ds
 
     def write(
@@ -330,9 +362,10 @@ class CohortStore:
         *,
         tissue: str = "tumor",
         chunk_features: int = DEFAULT_CHUNK_FEATURES,
+        written_before: str = "",
     ) -> None:
         """Write ``ds`` as ``cohort``/``omics``/``tissue``, replacing any previous version
-        atomically.
+        atomically, under the cohort's writer lock (:meth:`writing`).
 
         Parameters
         ----------
@@ -350,22 +383,29 @@ class CohortStore:
             ``"tumor"`` (``<omics>.zarr``) or ``"normal"`` (``<omics>.normal.zarr``).
         chunk_features
             Features per chunk of ``values``; all samples are in one chunk.
+        written_before
+            What the caller has written before in the same command, named in the message
+            if this write fails (e.g. the tumor Dataset of a table split by tissue).
 
         Raises
         ------
         InputError
             Bad names, a Dataset that breaks the rules above, or a bad chunk size.
+        WriteError
+            The write failed (the previous version is kept), or the writer lock could
+            not be taken.
         """
         target = self._path(cohort, omics, tissue)
         if not isinstance(chunk_features, (int, np.integer)) or isinstance(chunk_features, bool) or chunk_features < 1:
             raise InputError(f"chunk_features must be a positive integer, not {chunk_features!r}")
-        where = f"writing cohort {cohort!r}, omics {omics!r}" + ("" if tissue == "tumor" else f", tissue {tissue!r}")
-        _check(ds, where)
-        out = _normalise(ds, cohort, omics, where)
+        what = _what(cohort, omics, tissue)
+        _check(ds, f"writing {what}")
+        out = _normalise(ds, cohort, omics, f"writing {what}")
         out.attrs["tissue"] = tissue
         n_features, n_samples = out["values"].shape
         encoding = {variables.values.name: {"chunks": (min(int(chunk_features), max(n_features, 1)), n_samples)}}
-        _atomic_write(out, target, encoding, what=where.removeprefix("writing "))
+        with self.writing(cohort, omics, tissue):
+            _atomic_write(out, target, encoding, what, written_before)
 
     # ------------------------------------------------------------------ phenotypes
 
@@ -385,10 +425,12 @@ class CohortStore:
                 f"cohort {cohort!r} has no phenotypes in the store {self._root}; ingest them with "
                 f"linkscan ingest {self._root} {cohort} --clinical TABLE (with --types/--type) or --survival TABLE"
             )
-        with _damaged(path, f"cohort {cohort!r}, phenotypes"):
-            with xr.open_zarr(_version_location(path, _current_version(path)).url, consolidated=False,
-                              zarr_format=3) as lazy:
-                ds = lazy.load()
+
+        def read(version: str) -> xr.Dataset:
+            with xr.open_zarr(_version_location(path, version).url, consolidated=False, zarr_format=3) as lazy:
+                return lazy.load()
+
+        ds, _ = _read_current(path, _what(cohort), read)
         coords = {"sample": ("sample", np.array(ds["sample"].values.tolist(), dtype=object))}
         if _phenotypes.SURV_DIM in ds.coords:
             coords[_phenotypes.SURV_DIM] = (_phenotypes.SURV_DIM, np.array(ds[_phenotypes.SURV_DIM].values.tolist(), dtype=object))
@@ -408,7 +450,9 @@ class CohortStore:
         return _phenotypes.from_dataset(self.open_phenotypes(cohort))
 
     def write_phenotypes(self, cohort: str, phenotypes, *, attrs: dict | None = None) -> None:
-        """Write ``cohort``'s phenotype Dataset, replacing the previous one atomically.
+        """Write ``cohort``'s phenotype Dataset, replacing the previous one atomically,
+        under the cohort's writer lock (:meth:`writing`; hold it around a read of the
+        stored phenotypes that this write merges).
 
         Parameters
         ----------
@@ -425,6 +469,8 @@ class CohortStore:
         ------
         InputError
             Bad cohort name, no phenotypes, two with one name, or an invalid Dataset.
+        WriteError
+            As :meth:`write`.
         """
         target = self._phenotypes(cohort)
         if isinstance(phenotypes, xr.Dataset):
@@ -440,11 +486,142 @@ class CohortStore:
         _phenotypes.validate_dataset(ds, f"writing cohort {cohort!r}, phenotypes")
         for var in ds.data_vars:
             ds[var].encoding = {}
-        _atomic_write(ds, target, {}, what=f"cohort {cohort!r}, phenotypes")
+        with self.writing(cohort):
+            _atomic_write(ds, target, {}, _what(cohort))
 
+    @contextlib.contextmanager
+    def writing(self, cohort: str, omics: str | None = None, tissue: str = "tumor", *, wait: float | None = None):
+        """Hold ``cohort``'s writer lock for the block: one writer per cohort at a time.
+
+        The lock is the file ``<root>/.<cohort>.lock``, created exclusively and naming
+        this process (:mod:`linkscan.storage.locks`). While another writer holds it,
+        this waits (polling) up to ``wait`` seconds; a lock left by a killed process of
+        this host is taken over. Reentrant within a thread: :meth:`write` and
+        :meth:`write_phenotypes` take it themselves, so a block that holds it may call
+        them (e.g. around a read, merge and write of the phenotypes).
+
+        Parameters
+        ----------
+        cohort
+            The cohort to write.
+        omics, tissue
+            The Dataset the block writes first (``omics`` None: the phenotypes), named
+            if the lock cannot be created.
+        wait
+            Seconds to wait for another writer (default :data:`WRITER_WAIT`).
+
+        Raises
+        ------
+        WriteError
+            Still held by another writer after ``wait`` seconds (naming its process,
+            host and since when, and the fix), or the lock cannot be created (a
+            read-only store: in the words of the Dataset to write).
+        """
+        lock = self._root / f".{check_name(cohort, 'cohort')}.lock"
+        held = vars(_HELD).setdefault("locks", set())
+        if lock.url in held:
+            yield
+            return
+        wait = WRITER_WAIT if wait is None else wait
+        target = self._phenotypes(cohort) if omics is None else self._path(cohort, omics, tissue)
+        try:
+            self._root.mkdir()
+            locks.acquire(lock, wait=wait)
+        except locks.Held as busy:
+            raise WriteError(
+                f"cohort {cohort!r} of the store {self._root} is being written by {locks.describe(busy.holder)} "
+                f"(waited {wait:.0f} s for it); run this command again once that one has finished, or, if no such "
+                f"process runs any more, delete {lock} first"
+            ) from None
+        except OSError as exc:  # a read-only store, a full disk
+            raise write_error(str(target), exc, _what(cohort, omics, tissue),
+                              _kept((target / "zarr.json").is_file())) from exc
+        held.add(lock.url)
+        try:
+            yield
+        finally:
+            held.discard(lock.url)
+            locks.release(lock)
+
+
+class PinnedValues:
+    """Reads of one version of a Dataset's ``values`` (rows of features x all samples),
+    each confirmed afterwards: the version's ``zarr.json`` still exists. Writers remove
+    that file before any chunk of an old version, so a confirmed read saw the whole
+    version; a read that may have met removed chunks (read as NaN by zarr) is an
+    InputError instead. A version made old by a newer write is read while it exists.
+
+    Made by :meth:`CohortStore.pinned_values`; opens the Zarr array once.
+
+    Parameters
+    ----------
+    folder
+        The Dataset's folder.
+    version
+        The version to read (``""``: a Dataset written before versions, whose arrays
+        sit beside its ``zarr.json``: it lasts while that names no version).
+    what
+        The Dataset in words (``cohort 'OV', omics 'proteome'``), for messages.
+    """
+
+    def __init__(self, folder: Location, version: str, what: str) -> None:
+        import zarr
+
+        self._folder, self._version, self._what = folder, version, what
+        values = _version_location(folder, version) / variables.values.name
+        self._array = self._confirmed(lambda: zarr.open_array(values.url, mode="r"))
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop``, all samples."""
+        return self._confirmed(lambda: np.asarray(self._array[start:stop]))
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The rows at the (sorted) positions ``rows``, all samples."""
+        return self._confirmed(lambda: np.asarray(self._array.oindex[rows, :]))
+
+    def _confirmed(self, read):
+        """``read()``, then the check that the version still exists (also when the read
+        failed: a version removed under it is the cause to report)."""
+        try:
+            got = read()
+        except Exception:
+            self._check()
+            raise
+        self._check()
+        return got
+
+    def _check(self) -> None:
+        if _exists(self._folder, self._version):
+            return
+        try:
+            now = _current_version(self._folder) or "an unversioned Dataset"
+        except FileNotFoundError:
+            now = "nothing"
+        raise InputError(
+            f"{self._what} was re-ingested while this scan ran: its planned version "
+            f"{self._version or '(unversioned)'} is gone (the store now holds {now}); the scan stopped rather than "
+            "read other data: submit the job again into a new results directory (the tiles finished so far read "
+            "the old data, so the same results directory is refused as a different scan)"
+        )
+
+
+#: The cohort writer locks this thread holds (lock URLs), for reentrant writes.
+_HELD = threading.local()
+
+#: Reads of a Dataset's current version before giving up when each one found the version
+#: removed under it (a re-ingest at each attempt).
+_READ_ATTEMPTS = 3
 
 #: The attribute of a Dataset folder's zarr.json that names its current version.
 VERSION_ATTR = "linkscan_version"
+
+
+def _what(cohort: str, omics: str | None = None, tissue: str = "tumor") -> str:
+    """A Dataset in words: ``cohort 'OV', omics 'proteome'`` (``, tissue 'normal'``), or
+    ``cohort 'OV', phenotypes`` when ``omics`` is None."""
+    if omics is None:
+        return f"cohort {cohort!r}, phenotypes"
+    return f"cohort {cohort!r}, omics {omics!r}" + ("" if tissue == "tumor" else f", tissue {tissue!r}")
 
 
 def _current_version(folder: Location) -> str:
@@ -458,16 +635,58 @@ def _version_location(folder: Location, version: str) -> Location:
     return folder / version if version else folder
 
 
-def _atomic_write(ds: xr.Dataset, target: Location, encoding: dict, what: str = "the Dataset") -> None:
+def _exists(folder: Location, version: str) -> bool:
+    """Whether ``version`` of the Dataset ``folder`` is still there (not removed, nor being
+    removed): its ``zarr.json`` exists, or for ``""`` the Dataset still is unversioned."""
+    if version:
+        return (folder / version / "zarr.json").is_file()
+    try:
+        return _current_version(folder) == ""
+    except FileNotFoundError:
+        return False
+
+
+def _read_current(folder: Location, what: str, read):
+    """``(read(version), version)`` for the current version of the Dataset ``folder``,
+    read again from the newer one if a re-ingest removed the version under the read
+    (then what was read may hold fill values of removed chunks). Errors of a damaged
+    Dataset are InputErrors (:func:`_damaged`)."""
+    for _ in range(_READ_ATTEMPTS):
+        version = None
+        try:
+            with _damaged(folder, what):
+                version = _current_version(folder)
+                got = read(version)
+        except InputError:
+            if version is None or _exists(folder, version):
+                raise
+            continue
+        if _exists(folder, version):
+            return got, version
+    raise InputError(
+        f"{folder}: {what} was written again during each of {_READ_ATTEMPTS} reads of it; run the command again "
+        "once the ingests of that cohort are done"
+    )
+
+
+def _kept(existed: bool) -> str:
+    """What a failed write of a Dataset leaves, in words (``existed``: one was stored)."""
+    return "the previous version is unchanged" if existed else "nothing was written"
+
+
+def _atomic_write(ds: xr.Dataset, target: Location, encoding: dict, what: str, written_before: str = "") -> None:
     """Write ``ds`` as a new version of ``target``, then make it current and remove the
-    previous one (module docstring).
+    previous one, its ``zarr.json`` first (module docstring).
 
     An ``OSError`` (a full disk, no write permission...) becomes a :class:`WriteError`
-    naming ``target`` (``what`` it is) and the fix; the previous version is left as it
-    was and current.
+    naming ``target`` (``what`` it is), what the caller wrote before
+    (``written_before``) and the fix; the previous version is left as it was and current.
     """
     existed = (target / "zarr.json").is_file()
-    kept = "the previous version is unchanged" if existed else "nothing was written"
+    kept = _kept(existed)
+    if written_before:
+        this = "its previous version is unchanged" if existed else "none is stored"
+        kept = f"{written_before} was written, but not this one ({this})"
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     version = f"v-{stamp}-{uuid.uuid4().hex[:8]}"
     written = target / version
@@ -485,8 +704,15 @@ def _atomic_write(ds: xr.Dataset, target: Location, encoding: dict, what: str = 
             raise write_error(str(target), exc, what, kept) from exc
         raise
     for name in target.names():  # the previous version (or the unversioned arrays)
-        if name not in ("zarr.json", version):
-            (target / name).remove_tree()
+        if name in ("zarr.json", version):
+            continue
+        try:
+            # First its zarr.json: a scan reading that version checks it after each
+            # read (PinnedValues), so none of its chunks may go while it exists.
+            (target / name / "zarr.json").remove()
+        except OSError:
+            continue  # not a folder (a stray file), or not removable now: left to the next write
+        (target / name).remove_tree()
 
 
 @contextlib.contextmanager

@@ -8,7 +8,8 @@ normal Dataset of the omics.
 
 :mod:`linkscan.storage.inputs.tissues` (one table of both tissues) and
 :mod:`linkscan.storage.inputs.phenotype_ingest` (clinical and survival tables) build on
-the helpers here: ``_kind_of``, ``_check_min_samples``, ``_dataset`` and ``_summary``
+the helpers here: ``_kind_of``, ``_check_min_samples_value``, ``_check_min_samples``,
+``_dataset`` and ``_summary``
 (omics Datasets and their summaries), ``_samples_of`` (sample ids for notes).
 """
 
@@ -128,7 +129,7 @@ def ingest(
         indexed by feature. Features it does not name keep their own id as gene;
         entries for features not in the table are ignored.
     min_samples
-        The table must have at least this many samples (columns).
+        The table must have at least this many samples (columns); a whole number >= 1.
     chunk_features
         Features per Zarr chunk of ``values`` (all samples in one chunk).
     tissue
@@ -146,10 +147,14 @@ def ingest(
     Raises
     ------
     InputError
-        Bad names, any table problem found by the reader (a value other than 0/1 in a
-        binary table included), a bad gene map, or fewer than ``min_samples`` samples.
-        Nothing is written then, and a previous version of ``cohort``/``omics`` stays as
-        it was.
+        Bad names, ``min_samples`` below 1, any table problem found by the reader (a
+        value other than 0/1 in a binary table included), a bad gene map, or fewer than
+        ``min_samples`` samples. Nothing is written then, and a previous version of
+        ``cohort``/``omics`` stays as it was.
+    WriteError
+        The write failed (the previous version is kept), or another writer of the
+        cohort held its writer lock too long
+        (:meth:`~linkscan.storage.inputs.cohort_store.CohortStore.writing`).
 
     Examples
     --------
@@ -164,6 +169,7 @@ def ingest(
     check_name(cohort, "cohort")
     check_name(omics, "omics")
     check_tissue(tissue)
+    _check_min_samples_value(min_samples)
     kind = _kind_of(table_path, kind)
     store = CohortStore(store_root)
     table = read_table(table_path, binary=(kind == "binary"))
@@ -182,6 +188,16 @@ def _kind_of(table_path, kind: str | None) -> str:
     if kind not in KINDS:
         raise InputError(f"invalid kind {kind!r} for {table_path}: use one of {', '.join(map(repr, KINDS))}")
     return kind
+
+
+def _check_min_samples_value(min_samples) -> None:
+    """InputError unless ``min_samples`` is a whole number >= 1 (checked before any table
+    is read: a minimum every table meets is a mistake of the caller)."""
+    if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
+        raise InputError(
+            f"min_samples={min_samples!r}: give a whole number of samples >= 1 (linkscan ingest --min-samples N); "
+            "each test still needs its own minimum, e.g. min_n = 10 for Spearman"
+        )
 
 
 def _check_min_samples(table_path, n_samples: int, min_samples: int, what: str) -> None:

@@ -163,6 +163,10 @@ def ingest_phenotypes(
         :mod:`linkscan.storage.inputs.survival`), a name in ``types``/``levels``/``unknown``
         that no table has, levels for an untyped column, a type for the sample id column,
         two tables giving one phenotype name, no table. Nothing is written then.
+    WriteError
+        The write failed (the stored phenotypes are kept), or another writer of the
+        cohort held its writer lock too long
+        (:meth:`~linkscan.storage.inputs.cohort_store.CohortStore.writing`).
     """
     check_name(cohort, "cohort")
     clinical, survival = _as_list(clinical), _as_list(survival)
@@ -235,13 +239,16 @@ def ingest_phenotypes(
             )
         origin[p.name] = p.source
 
-    merged: dict[str, Phenotype] = {}
-    if not replace and store.has_phenotypes(cohort):
-        merged.update(store.phenotypes(cohort))
-    merged.update({p.name: p for p in new})
-    sources = sorted({p.source for p in merged.values()})
-    store.write_phenotypes(cohort, list(merged.values()), attrs={"sources": sources})
-    stored = store.open_phenotypes(cohort)
+    # The read, merge and write under the cohort's writer lock: a phenotype ingest
+    # running meanwhile would otherwise write its merge without this one's phenotypes.
+    with store.writing(cohort):
+        merged: dict[str, Phenotype] = {}
+        if not replace and store.has_phenotypes(cohort):
+            merged.update(store.phenotypes(cohort))
+        merged.update({p.name: p for p in new})
+        sources = sorted({p.source for p in merged.values()})
+        store.write_phenotypes(cohort, list(merged.values()), attrs={"sources": sources})
+        stored = store.open_phenotypes(cohort)
     n_stored, n_stored_samples = len(stored.data_vars), int(stored.sizes["sample"])
     path = store.phenotypes_path(cohort)
 

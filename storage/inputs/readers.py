@@ -16,9 +16,12 @@ Text is UTF-8 (a byte-order mark is dropped). A cell is missing when, after stri
 surrounding whitespace, it is empty or one of :data:`NA_TOKENS`. Nothing else is
 missing: pandas' default NA list would also swallow texts such as ``None``, ``null`` or
 ``#N/A``; here they are reported as non-numeric so that a mislabelled column is seen,
-not silently dropped. Infinite values (``inf``, ``-Inf``, ``Infinity``, or numbers
-beyond the float64 range) are treated as missing, as STATS.md's common rules require,
-and counted.
+not silently dropped. Numbers are what Python's ``float()`` reads in plain ASCII
+(:func:`number`): ``float()`` also reads ``1_000`` and digits of other scripts
+(Arabic-Indic ``٣``, fullwidth ``１``), which no table writer means as numbers, so they
+are errors. Infinite values (``inf``, ``-Inf``, ``Infinity``, or numbers beyond the
+float64 range) are treated as missing, as STATS.md's common rules require, and counted.
+No id (feature, sample, or any cell of a row table) may hold a NUL character.
 
 A *binary* table (LinkedOmics ``.cbt``: mutation calls, features x samples) is read
 the same way with ``read_table(path, binary=True)``, and every value must then be 0 or 1
@@ -39,6 +42,7 @@ import csv
 import difflib
 import gzip
 import os
+import stat
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +62,8 @@ __all__ = [
     "read_table",
     "read_gene_map",
     "read_rows",
+    "number",
+    "number_hint",
 ]
 
 #: Cell texts (after stripping whitespace) that mean "missing". The empty text is one too.
@@ -109,11 +115,13 @@ def read_table(path: str | os.PathLike, *, binary: bool = False, inf_by_sample: 
     Raises
     ------
     InputError
-        Unknown suffix, missing file, truncated or corrupt gzip, text that is not
-        UTF-8, a delimiter that does not match the suffix, rows with the wrong number of
-        fields, empty or duplicate feature or sample ids, non-numeric cells, a value
-        other than 0 or 1 in a binary table, or a table without features or samples. The
-        message names the file, the line/column and the fix.
+        Unknown suffix, missing file (or a folder, a named pipe), truncated or corrupt
+        gzip, text that is not UTF-8 (naming the line and character), a field longer
+        than the csv module's limit, a delimiter that does not match the suffix, rows
+        with the wrong number of fields, empty or duplicate feature or sample ids, ids
+        holding a NUL character, non-numeric cells, a value other than 0 or 1 in a
+        binary table, or a table without features or samples. The message names the
+        file, the line/column and the fix.
 
     Examples
     --------
@@ -125,9 +133,7 @@ def read_table(path: str | os.PathLike, *, binary: bool = False, inf_by_sample: 
     ((2, 2), 2, 1)
     """
     path = Path(path)
-    kind, delimiter = _format_of(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; check the path (the current directory is {Path.cwd()})")
+    kind, delimiter = _table_format(path, "")
     if kind == "parquet":
         ids, samples, values, inf_by_col = _read_parquet(path, binary)
     else:
@@ -185,9 +191,7 @@ def read_gene_map(source: str | os.PathLike | pd.DataFrame | pd.Series) -> pd.Se
         where = [f"row {i + 1}" for i in range(len(features))]
     else:
         path = Path(source)
-        kind, delimiter = _format_of(path, text_only=True)
-        if not path.is_file():
-            raise InputError(f"{path}: no such gene map file; check the path")
+        kind, delimiter = _table_format(path, "gene map ", text_only=True)
         name = str(path)
         features, genes, where = [], [], []
         records = _records(path, delimiter, gz=(kind == "gz"))
@@ -287,14 +291,13 @@ def read_rows(path: str | os.PathLike, what: str = "table") -> RowTable:
     Raises
     ------
     InputError
-        Unknown suffix, missing, empty or corrupt file, a delimiter that does not match
-        the suffix, empty or repeated column names (the first, the id column, may be
-        empty), rows with another number of fields than the header, no data rows.
+        Unknown suffix, missing, empty or corrupt file (or a folder, a named pipe), a
+        delimiter that does not match the suffix, empty or repeated column names (the
+        first, the id column, may be empty), rows with another number of fields than
+        the header, a cell holding a NUL character, no data rows.
     """
     path = Path(path)
-    kind, delimiter = _format_of(path, text_only=True, suffixes=ROW_TABLE_SUFFIXES)
-    if not path.is_file():
-        raise InputError(f"{path}: no such {what} file; check the path (the current directory is {Path.cwd()})")
+    kind, delimiter = _table_format(path, f"{what} ", text_only=True, suffixes=ROW_TABLE_SUFFIXES)
     records = _records(path, delimiter, gz=(kind == "gz"))
     header_line, header = next(records, (0, None))
     if header is None:
@@ -322,7 +325,11 @@ def read_rows(path: str | os.PathLike, what: str = "table") -> RowTable:
         first[name] = j
     rows: list[list[str]] = []
     lines: list[int] = []
+    for j, name in enumerate(header):
+        _check_nul(path, f"line {header_line}, column {j + 1}", "", name)
     for line, fields in records:
+        for j, cell in enumerate(fields):
+            _check_nul(path, f"line {line}, column {j + 1}", "", cell)
         if len(fields) != len(header):
             raise InputError(
                 f"{path}: line {line} has {len(fields)} fields but the header (line {header_line}) has {len(header)}; "
@@ -362,6 +369,62 @@ def _format_of(
     )
 
 
+def _table_format(path: Path, what: str, **options) -> tuple[str, str | None]:
+    """:func:`_format_of` of a table file given by the user, with an InputError for a
+    folder or another kind of file (a named pipe, a device) given as one, and for a
+    missing file. ``what`` names the table in the missing file's message ("gene map ")."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file; give the {what.strip() or 'table'}'s file")
+    if path.exists() and not path.is_file():
+        mode = path.stat().st_mode
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device")
+        raise InputError(
+            f"{path}: is not a regular file ({kind}); save the table to a file and give that file (a table is "
+            "read more than once)"
+        )
+    found = _format_of(path, **options)
+    if not path.is_file():
+        raise InputError(f"{path}: no such {what}file; check the path (the current directory is {Path.cwd()})")
+    return found
+
+
+def number(text: str) -> float | None:
+    """``text`` (stripped) as a number, or None: what Python's ``float()`` reads, in plain
+    ASCII. ``float()`` also reads digit separators (``1_000``) and digits of other
+    scripts (Arabic-Indic ``٣``, fullwidth ``１``), which no table writer means as
+    numbers: they are refused (None).
+
+    Examples
+    --------
+    >>> number("1e3"), number("-inf"), number("1_000"), number("\u0663"), number("x")
+    (1000.0, -inf, None, None, None)
+    """
+    if not text.isascii() or "_" in text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def number_hint(text: str) -> str:
+    """For the message of a cell that is not a number: why ``float()``-like text is
+    refused (see :func:`number`), or ``""``."""
+    if text.isascii() and "_" not in text:
+        return ""
+    return " (only plain ASCII digits are read: no '_' separators, no digits of other scripts)"
+
+
+def _check_nul(path: Path | str, where: str, what: str, text: str) -> None:
+    """InputError if the id or cell ``text`` holds a NUL character: ids are data the
+    store keeps, and a NUL in a text table means binary or UTF-16 content."""
+    if "\x00" in text:
+        raise InputError(
+            f"{path}: {where}: {what}{text!r} holds a NUL character (\\x00), which no id or label may hold (is the "
+            "file UTF-16, or partly binary? save it as UTF-8 text); remove it"
+        )
+
+
 def _is_na(x: object) -> bool:
     if x is None:
         return True
@@ -397,7 +460,7 @@ def _open_text(path: Path, gz: bool):
 
 def _records(path: Path, delimiter: str, gz: bool) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each non-blank record, with I/O errors made InputErrors."""
-    line = 0
+    line = 0  # the last line of the last record read (blank ones too)
     try:
         with _open_text(path, gz) as fh:
             reader = csv.reader(fh, delimiter=delimiter)
@@ -412,13 +475,43 @@ def _records(path: Path, delimiter: str, gz: bool) -> Iterator[tuple[int, list[s
             "download or compress the file again (check it with 'gzip -t')"
         ) from None
     except UnicodeDecodeError as exc:
+        # The text is decoded a block at a time, ahead of the csv reader: the line read
+        # last and exc.start (an offset in that block) do not say where the byte is.
         hint = " (is it compressed? then name it *.gz)" if not gz else ""
+        found = _first_non_utf8(path, gz)
+        where = "the file is not UTF-8 text"
+        if found:
+            where = f"line {found[0]} is not UTF-8 text: byte 0x{found[2]:02X} at character {found[1]}"
         raise InputError(
-            f"{path}: line {line + 1} is not UTF-8 text ({exc.reason} at byte {exc.start}){hint}; "
-            "save the file as UTF-8"
+            f"{path}: {where} ({exc.reason}){hint}; save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8, or a "
+            "spreadsheet's 'CSV UTF-8')"
         ) from None
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise InputError(
+                f"{path}: line {line + 1} starts a field longer than the limit of {csv.field_size_limit()} characters "
+                f"(read on up to line {reader.line_num}); most likely a quote (\") that opens the field and is never "
+                f"closed, so that the lines after it are read into that field: remove or close the quote on line "
+                f"{line + 1} (a quote inside a quoted field is written twice, \"\")"
+            ) from None
         raise InputError(f"{path}: line {line + 1} cannot be parsed ({exc}); fix the quoting of that line") from None
+
+
+def _first_non_utf8(path: Path, gz: bool) -> tuple[int, int, int] | None:
+    """(line, character, byte value) of the first byte of the file that is not UTF-8,
+    lines and characters numbered from 1 as an editor does; None if none is found (the
+    file changed, or its gzip data is damaged)."""
+    try:
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+            for line, raw in enumerate(fh, 1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    before = raw[: exc.start].decode("utf-8-sig" if line == 1 else "utf-8")
+                    return line, len(before) + 1, raw[exc.start]
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
 
 
 def _read_text(
@@ -501,6 +594,7 @@ def _sample_ids(path: Path, header: list[str], header_line: int, delimiter: str)
     first: dict[str, int] = {}
     for j, s in enumerate(samples):
         col = j + 2  # 1-based, the id column is column 1
+        _check_nul(path, f"line {header_line}, column {col}", "the sample id ", s)
         if not s:
             trailing = " (a trailing delimiter at the end of the header?)" if j == len(samples) - 1 else ""
             raise InputError(
@@ -523,6 +617,7 @@ def _check_feature_ids(path: Path | str, ids: list[str], where: list[str]) -> No
     for i, f in enumerate(ids):
         if not f:
             raise InputError(f"{path}: {where[i]}: the feature id (first column) is empty; fill it in or delete the row")
+        _check_nul(path, f"{where[i]}, column 1", "the feature id ", f)
         if f in first:
             dups += 1
             if message is None:
@@ -566,6 +661,10 @@ def _to_numbers(
         numbers = np.array(["nan" if t in NA_TOKENS else t for t in text], dtype=np.float64)
     except ValueError:
         numbers = np.array([_float_or_nan(t) for t in text], dtype=np.float64)
+    joined = "".join(text)  # one pass in C: such cells are rare
+    if not joined.isascii() or "_" in joined:
+        # what float() reads but number() refuses: '1_000', digits of other scripts
+        numbers[[number(t) is None and t not in NA_TOKENS for t in text]] = np.nan
     # NaN where the text is no NA token: unparseable text, or a spelling of NaN that the
     # rules do not accept as missing ("-nan", "NAN").
     bad = np.isnan(numbers) & ~na
@@ -594,10 +693,8 @@ def _to_numbers(
 
 
 def _float_or_nan(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return np.nan
+    x = number(text)
+    return np.nan if x is None else x
 
 
 def _non_numeric_message(path: Path | str, state: _ConvertState, samples: list[str], unit: str) -> str:
@@ -608,8 +705,8 @@ def _non_numeric_message(path: Path | str, state: _ConvertState, samples: list[s
     # columns are known by name only.
     column = f"column {col + 2} (sample {samples[col]!r})" if unit == "line" else f"column {samples[col]!r}"
     return (
-        f"{path}: {unit} {where}, {column}, feature {feature!r}: cannot read {text!r} as a number{more}; "
-        "write a number, or leave the cell empty or NA if it is missing"
+        f"{path}: {unit} {where}, {column}, feature {feature!r}: cannot read {text!r} as a number{number_hint(text)}"
+        f"{more}; write a number, or leave the cell empty or NA if it is missing"
     )
 
 
@@ -655,6 +752,7 @@ def _read_parquet(path: Path, binary: bool = False) -> tuple[list[str], list[str
         )
     first: dict[str, int] = {}
     for j, s in enumerate(samples):
+        _check_nul(path, f"column {j + 1}", "the sample id ", s)
         if not s:
             raise InputError(f"{path}: column {j + 1} has an empty sample id (column name); name every sample column")
         if s in first:

@@ -4,7 +4,9 @@ Survival tables (:func:`survival_phenotypes`): one row per sample, per endpoint 
 and an event column: ``<ENDPOINT>_days`` and ``<ENDPOINT>_event`` (any case: ``os_days``,
 ``OS_event``, ``PFS_days``...; the endpoint is named in upper case, ``OS``), or columns
 named explicitly (``endpoints={"OS": ("overall_survival", "overall_free_status")}``).
-Times are numbers >= 0, events 0 (censored) or 1 (event); other columns are ignored.
+Times are numbers >= 0 (:func:`linkscan.storage.inputs.readers.number`), events 1 (the
+event) or 0 (censored), also written as words (:data:`EVENT_WORDS`: TRUE/FALSE,
+yes/no, dead/alive, deceased/living, any case); other columns are ignored.
 
 A survival table is read as a clinical table
 (:func:`linkscan.storage.inputs.clinical.read_clinical`, any layout; a type row is
@@ -24,8 +26,14 @@ import numpy as np
 from linkscan.errors import InputError
 from linkscan.storage.inputs.clinical import MISSING_LABELS, ClinicalTable, _unknown_for
 from linkscan.storage.inputs.phenotypes import Phenotype
+from linkscan.storage.inputs.readers import number, number_hint
 
-__all__ = ["survival_phenotypes"]
+__all__ = ["survival_phenotypes", "EVENT_WORDS"]
+
+#: Event cells (compared in lower case) read as 1 (the event) or 0 (censored), besides
+#: numbers equal to 1 or 0. Tables write events as these words often (R's TRUE/FALSE,
+#: vital status), and declaring one of them unknown would drop every censored sample.
+EVENT_WORDS = {"true": 1, "false": 0, "yes": 1, "no": 0, "dead": 1, "alive": 0, "deceased": 1, "living": 0}
 
 
 _SURV_COLUMN = re.compile(r"^(?P<endpoint>.+)_(?P<part>days|event)$", re.IGNORECASE)
@@ -60,7 +68,8 @@ def survival_phenotypes(
     InputError
         No endpoint, a time column without its event column (or the reverse), named
         columns that do not exist, a negative, infinite or non-numeric time, an event
-        that is not 0 or 1; naming the file, line, column and the fix.
+        that is neither 0 or 1 nor one of :data:`EVENT_WORDS`; naming the file, line,
+        column and the fix.
     """
     unknown = unknown or {}
     index = {c: j for j, c in enumerate(table.columns)}
@@ -132,12 +141,10 @@ def _survival_times(table: ClinicalTable, j: int, unknown: set[str]) -> np.ndarr
     for i, text in enumerate(table.cells[j]):
         if text in MISSING_LABELS or text in unknown:
             continue
-        try:
-            x = float(text)
-        except ValueError:
-            x = None
+        x = number(text)
         if x is None or math.isinf(x) or x < 0:
-            problem = "cannot read it as a number" if x is None else ("a time is finite" if math.isinf(x) else "a time cannot be negative")
+            problem = (f"cannot read it as a number{number_hint(text)}" if x is None
+                       else "a time is finite" if math.isinf(x) else "a time cannot be negative")
             raise InputError(
                 f"{table.path}: {table.where(j, i)}, sample {table.samples[i]!r}: survival time {text!r}: {problem}; "
                 f"write the time (>= 0) or NA, or declare a code for unknown missing (--unknown '{table.columns[j]}={text}')"
@@ -152,15 +159,26 @@ def _survival_events(table: ClinicalTable, j: int, unknown: set[str]) -> np.ndar
     for i, text in enumerate(table.cells[j]):
         if text in MISSING_LABELS or text in unknown:
             continue
-        try:
-            x = float(text)
-        except ValueError:
-            x = None
-        if x not in (0.0, 1.0):
+        code = _event_code(text)
+        if code is None:
+            others = sorted({t for t in table.cells[j]
+                             if t not in MISSING_LABELS and t not in unknown and _event_code(t) is None})
+            shown = ", ".join(map(repr, others[:5])) + (", ..." if len(others) > 5 else "")
             raise InputError(
-                f"{table.path}: {table.where(j, i)}, sample {table.samples[i]!r}: event {text!r} is not 0 or 1; write 1 "
-                f"(the event, e.g. death), 0 (censored) or NA, or declare a code for unknown missing "
-                f"(--unknown '{table.columns[j]}={text}')"
+                f"{table.path}: {table.where(j, i)}, sample {table.samples[i]!r}: event {text!r} is not an event code; "
+                "an event is 1 (event) or 0 (censored): 1/0, TRUE/FALSE, yes/no, dead/alive, deceased/living (any "
+                f"case) are read as such and NA as missing; the column's other labels are {shown}: recode them to 1 "
+                "(the event, e.g. death) and 0 (censored, e.g. alive at the last follow-up) in the table "
+                f"(--unknown '{table.columns[j]}=LABEL' is only for a code that means not known)"
             )
-        out[i] = int(x)
+        out[i] = code
     return out
+
+
+def _event_code(text: str) -> int | None:
+    """1, 0, or None (not an event code) for an event cell (module docstring)."""
+    word = EVENT_WORDS.get(text.lower())
+    if word is not None:
+        return word
+    x = number(text)
+    return int(x) if x in (0.0, 1.0) else None

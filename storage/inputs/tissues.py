@@ -17,7 +17,14 @@ import pandas as pd
 from linkscan.errors import InputError
 from linkscan.storage.inputs.clinical import MISSING_LABELS
 from linkscan.storage.inputs.cohort_store import DEFAULT_CHUNK_FEATURES, CohortStore, check_name
-from linkscan.storage.inputs.ingest import IngestSummary, _check_min_samples, _dataset, _kind_of, _summary
+from linkscan.storage.inputs.ingest import (
+    IngestSummary,
+    _check_min_samples,
+    _check_min_samples_value,
+    _dataset,
+    _kind_of,
+    _summary,
+)
 from linkscan.storage.inputs.readers import read_rows, read_table
 
 __all__ = ["ingest_tissues", "tissue_of", "TISSUE_VALUES"]
@@ -110,10 +117,15 @@ def ingest_tissues(
         Problems of either table; samples of the omics table absent from the sample
         table or without a tissue; tissue values that are not known (all of them named,
         with the fix); empty or repeated participant ids; a tissue with fewer than
-        ``min_samples`` samples. Nothing is written then.
+        ``min_samples`` samples, or ``min_samples`` below 1. Nothing is written then.
+    WriteError
+        A write failed: its previous version is kept, and when the normal Dataset fails
+        after the tumor one was written, the message says so. Or another writer of the
+        cohort held its writer lock too long.
     """
     check_name(cohort, "cohort")
     check_name(omics, "omics")
+    _check_min_samples_value(min_samples)
     kind = _kind_of(table_path, kind)
     store = CohortStore(store_root)
     table = read_table(table_path, binary=(kind == "binary"), inf_by_sample=True)
@@ -199,7 +211,11 @@ def ingest_tissues(
         datasets.append((t, _dataset(part, table_path, gene_map, kind)))
     if not datasets:
         raise InputError(f"{table_path}: every sample is excluded by --tissue-value; nothing to store")
-    for t, ds in datasets:
-        store.write(cohort, omics, ds, tissue=t, chunk_features=chunk_features)
-        summaries.append(_summary(store, cohort, omics, t, ds))
+    # Both tissues under one hold of the writer lock: another ingest of the omics cannot
+    # put its tumors beside these normals.
+    with store.writing(cohort, omics, datasets[0][0]):
+        for t, ds in datasets:
+            before = f"the tumor Dataset {store.dataset_path(cohort, omics)} of this table" if summaries else ""
+            store.write(cohort, omics, ds, tissue=t, chunk_features=chunk_features, written_before=before)
+            summaries.append(_summary(store, cohort, omics, t, ds))
     return summaries

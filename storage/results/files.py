@@ -37,9 +37,20 @@ class _Buffer(io.BytesIO):
         pass
 
 
-def _parquet_bytes(frame: pd.DataFrame, row_group_offsets=None) -> bytes:
+def parquet_bytes(frame: pd.DataFrame, row_group_offsets=None, nulls: list[str] | None = None) -> bytes:
+    """``frame`` as the bytes of a Parquet file (LZ4, no index), one row group unless
+    ``row_group_offsets`` says where each starts.
+
+    ``nulls`` are the columns written with definition levels, where a missing value
+    (NaN, NA) is a Parquet null; default: the nullable integer columns (the counts),
+    which have no other way to be missing. Float columns outside ``nulls`` keep NaN as
+    a value: the tile parts do (every level costs writing and reading, and only
+    linkscan reads parts), the finished shards do not (other readers count NaN as a
+    number: :meth:`~linkscan.storage.results.shards.Shards.write_shard`)."""
     import fastparquet
 
+    if nulls is None:
+        nulls = [c for c in frame.columns if isinstance(frame[c].dtype, pd.Int16Dtype)]
     buffer = _Buffer()
     fastparquet.write(
         # statistics only where a read filters: the code columns (min/max of "feature"
@@ -47,19 +58,18 @@ def _parquet_bytes(frame: pd.DataFrame, row_group_offsets=None) -> bytes:
         # the write and serve no query
         "part.parquet", frame, compression=COMPRESSION, write_index=False,
         stats=[c for c in ("feature", "partner") if c in frame.columns],
-        # definition levels only where there can be nulls (the nullable counts): floats
-        # keep NaN as a value, and every level costs writing and reading
-        has_nulls=[c for c in frame.columns if isinstance(frame[c].dtype, pd.Int16Dtype)],
+        has_nulls=nulls,
         row_group_offsets=row_group_offsets if row_group_offsets is not None else 50_000_000,
         open_with=lambda path, mode="wb": buffer,
     )
     return buffer.getvalue()
 
 
-def write_parquet(location: Location, frame: pd.DataFrame, row_group_offsets=None, kept: str = KEPT) -> tuple[int, str]:
-    """Write ``frame`` to ``location`` whole or not at all; return (bytes, sha256). An
-    OSError (a full disk, no write permission) becomes a WriteError naming the file."""
-    data = _parquet_bytes(frame, row_group_offsets)
+def write_parquet(location: Location, frame: pd.DataFrame, kept: str = KEPT) -> tuple[int, str]:
+    """Write ``frame`` to ``location`` (:func:`parquet_bytes`, one row group) whole or
+    not at all; return (bytes, sha256). An OSError (a full disk, no write permission)
+    becomes a WriteError naming the file."""
+    data = parquet_bytes(frame)
     put(location, data, kept)
     return len(data), hashlib.sha256(data).hexdigest()
 

@@ -4,11 +4,10 @@ submission (``failures.jsonl``), which only the lock holder writes."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 
 from linkscan.errors import ResultsError
+from linkscan.storage import locks
 from linkscan.storage.results.files import KEPT
 from linkscan.storage.write_errors import write_error
 
@@ -21,42 +20,27 @@ class Submission:
         """Take the store's lock for this process, or refuse: one submission at a time.
 
         The lock is a file created exclusively (a conditional write on an object
-        store), naming the host, the process and when. A lock left by a process of this
-        host that no longer runs (killed) is taken over; a lock of another host is only
-        reported (its process cannot be checked)."""
+        store), naming the host, the process and when (:mod:`linkscan.storage.locks`).
+        A lock left by a process of this host that no longer runs (killed) is taken
+        over; a lock of another host is only reported (its process cannot be checked)."""
         path = self.path / "lock"
-        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
-        for _ in range(2):
-            try:
-                path.create(json.dumps(me).encode())
-            except FileExistsError:
-                holder = self.lock_holder()
-                if holder and holder_gone(holder):
-                    path.remove()  # its submitter was killed: take over
-                    continue
-                who = (f"process {holder.get('pid')} on {holder.get('host')} since {holder.get('since')}"
-                       if holder else "another process")
-                raise ResultsError(
-                    f"{self.path} is being scanned by {who}; wait for it to finish (linkscan status shows "
-                    f"its progress), or, if that process is dead, delete {path} and resubmit"
-                ) from None
-            except OSError as exc:  # a read-only results directory, a full disk
-                raise write_error(str(path), exc, "the result store's lock", "nothing was changed") from exc
-            return
-        raise ResultsError(f"could not take the lock {path}; delete it and resubmit")
+        try:
+            locks.acquire(path)
+        except locks.Held as held:
+            raise ResultsError(
+                f"{self.path} is being scanned by {locks.describe(held.holder)}; wait for it to finish (linkscan "
+                f"status shows its progress), or, if that process is dead, delete {path} and resubmit"
+            ) from None
+        except OSError as exc:  # a read-only results directory, a full disk
+            raise write_error(str(path), exc, "the result store's lock", "nothing was changed") from exc
 
     def lock_holder(self) -> dict | None:
         """Who holds the lock (host, pid, since), or None."""
-        try:
-            return json.loads((self.path / "lock").read_bytes())
-        except (FileNotFoundError, ValueError):
-            return None
+        return locks.read_holder(self.path / "lock")
 
     def unlock(self) -> None:
         """Give the lock back if this process holds it (a lock taken over since stays)."""
-        holder = self.lock_holder()
-        if holder and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
-            (self.path / "lock").remove()
+        locks.release(self.path / "lock")
 
     def record_failure(self, tile: str, error: str) -> None:
         """Add a failed tile to ``failures.jsonl`` (what `linkscan status` reports). Only
@@ -81,17 +65,3 @@ class Submission:
             return []
         return [json.loads(line) for line in lines if line.strip()]
 
-
-def holder_gone(holder: dict) -> bool:
-    """Whether the lock ``holder`` (as :meth:`Submission.lock_holder` reads it) is a
-    process of this host that no longer runs: a killed submitter. A process of another
-    host cannot be checked and counts as running, as does one of another user."""
-    if holder.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(holder.get("pid", -1), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

@@ -1,17 +1,21 @@
 """Lookups of a finished store: the associations of one feature or gene, read from the
-one shard that holds it (``code // shard_size``), a few row groups of it."""
+one shard that holds it (``code // shard_size``), a few row groups of it, each checked
+against its checksum in complete.json as it is read (:mod:`~linkscan.storage.results.checksums`)."""
 
 from __future__ import annotations
 
 import difflib
+import math
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from linkscan.errors import ResultsError
-from linkscan.storage.location import Location
+from linkscan.storage.results.checksums import ShardReader, row_group_ranges
 from linkscan.storage.results.schema import Q_SUFFIX
+from linkscan.storage.results.shards import shard_name
 
 if TYPE_CHECKING:
     from linkscan.storage.results.store import ResultStore
@@ -40,21 +44,31 @@ class Lookups:
             Keep only this cohort's columns and rank by its ``slogp``; default: rank by
             ``meta_slogp`` and keep every cohort.
         top
-            Keep the ``top`` strongest partners per feature.
+            Keep the ``top`` strongest partners per feature: an integer >= 1.
         min_slogp
-            Keep rows with ``|slogp| >= min_slogp`` (of ``cohort``, or the meta p).
+            Keep rows with ``|slogp| >= min_slogp`` (of ``cohort``, or the meta p): a
+            finite number >= 0 (6 keeps p < 1e-6).
         max_fdr
             Keep rows whose Benjamini-Hochberg q (of ``cohort``, or the meta p) is at
-            most ``max_fdr``.
+            most ``max_fdr``: 0 < max_fdr <= 1.
         partner
             Keep partners with this id (case-insensitive), e.g. one phenotype.
 
         Returns
         -------
         One row per (feature, partner) with ids decoded, sorted by the ranking column's
-        absolute value, descending (nulls last). Scans of two omics add the omics of
-        both sides.
+        absolute value, descending (nulls last); a cohort without a result reads as NaN
+        (its float columns) and NA (its count). Scans of two omics add the omics of both
+        sides.
+
+        Raises
+        ------
+        ResultsError
+            An option out of its range; an unknown gene or cohort; a store that is not
+            complete; a shard that is missing or whose bytes do not match their
+            checksums in complete.json (named, with the fix).
         """
+        _check_options(top, min_slogp, max_fdr)
         opened = self._opened()
         manifest = opened.manifest
         cohorts = manifest["cohorts"]
@@ -68,15 +82,8 @@ class Lookups:
         shard_size = manifest["shard_size"]
         frames = []
         for shard in sorted({int(c) // shard_size for c in codes}):
-            file = self.path / "shards" / f"{shard:05d}.parquet"
             wanted = [c for c in codes if c // shard_size == shard]
-            try:
-                rows = opened.shard(shard, file).to_pandas(filters=[("feature", "in", wanted)])
-            except Exception as exc:  # truncated or overwritten: never read as valid
-                raise ResultsError(
-                    f"result shard {file} cannot be read ({type(exc).__name__}: {exc}); the store is "
-                    "damaged: delete its complete.json and shards/ and resubmit the job to rebuild them"
-                ) from None
+            rows = opened.shard(self, shard).rows(wanted)
             frames.append(rows[rows["feature"].isin(wanted)])
         rows = pd.concat(frames, ignore_index=True)
         ids = features["feature"].to_numpy()
@@ -110,28 +117,22 @@ class Lookups:
     def _opened(self) -> "_Opened":
         """The store as lookups read it (cached per process while complete.json stays
         the same); ResultsError if it is not complete."""
-        try:
-            complete = (self.path / "complete.json").read_bytes()
-        except FileNotFoundError:
-            done = len(self.ledger_names())
-            raise ResultsError(
-                f"{self.path} is not complete ({done} of {self.manifest()['n_tiles']} tiles finished); "
-                "run `linkscan submit` on its job to finish it before looking genes up"
-            ) from None
+        completion = self.completion()
         opened = _OPENED.get(self.root)
-        if opened is None or opened.complete != complete:
-            opened = _OPENED[self.root] = _Opened(self, complete)
+        if opened is None or opened.completion != completion:
+            opened = _OPENED[self.root] = _Opened(self, completion)
         return opened
 
 
 class _Opened:
     """What every lookup of a finished store reads once: its manifest, feature table, a
-    name index and the shards' Parquet footers. Kept per process (``_OPENED``) for as
-    long as the store's complete.json is the same bytes, so a warm lookup reads one
-    small file, then only the row groups of its feature."""
+    name index, the shards' checksums and their checked Parquet footers. Kept per
+    process (``_OPENED``) for as long as the store's complete.json is the same bytes, so
+    a warm lookup reads one small file, then only the row groups of its feature."""
 
-    def __init__(self, store: ResultStore, complete: bytes) -> None:
-        self.complete = complete
+    def __init__(self, store: ResultStore, completion: bytes) -> None:
+        self.completion = completion
+        self.records = store.shard_records(completion)
         self.manifest = store.manifest()
         self.features = store.features()
         names: dict[str, list[int]] = {}
@@ -140,18 +141,47 @@ class _Opened:
                 if name:
                     names.setdefault(name, []).append(int(code))
         self.names = {name: sorted(set(codes)) for name, codes in names.items()}
-        self._shards: dict[int, object] = {}
+        self._shards: dict[int, _Shard] = {}
 
     def match(self, query: str) -> list[int]:
         """Codes of the features named ``query`` (id or gene, any case); ResultsError if none."""
         codes = self.names.get(query.strip().lower())
         return codes if codes else _match_feature(self.features, query)  # the error with close matches
 
-    def shard(self, shard: int, file: Location):
-        """The ParquetFile of ``shard`` (``file``), its footer read once."""
+    def shard(self, store: ResultStore, shard: int) -> "_Shard":
+        """Shard number ``shard`` of ``store``, its footer read and checked once."""
         if shard not in self._shards:
-            self._shards[shard] = file.parquet()
+            name = shard_name(shard)
+            self._shards[shard] = _Shard(ShardReader(store.path / "shards" / name, store.path, self.records[name]))
         return self._shards[shard]
+
+
+class _Shard:
+    """A finished shard as lookups read it: its footer, checked and parsed once; then,
+    per lookup, only the row groups that may hold the wanted features, each read in one
+    piece, checked, and decoded from those same bytes (never read twice)."""
+
+    def __init__(self, reader: ShardReader) -> None:
+        import fastparquet
+
+        self.reader = reader
+        self.pf = fastparquet.ParquetFile(reader.footer())
+        self.ranges = row_group_ranges(self.pf)
+
+    def rows(self, codes: list[int]) -> pd.DataFrame:
+        """The rows of the row groups whose ``feature`` range may hold one of ``codes``
+        (the caller keeps the rows of ``codes``): NaN (NA for counts) where a cohort has
+        no result, as fastparquet reads the shards' nulls."""
+        from fastparquet.api import filter_row_groups
+
+        frames = [
+            self.pf.read_row_group_file(self.pf.row_groups[index], self.pf.columns, None,
+                                        infile=self.reader.row_group(index, *self.ranges[index]))
+            for index in filter_row_groups(self.pf, [("feature", "in", codes)], as_idx=True)
+        ]
+        if not frames:  # no row holds these features (none has a result): nothing to read
+            return self.pf.pre_allocate(0, self.pf.columns, None, None)[0]
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 #: Finished stores opened by this process's lookups: root -> _Opened.
@@ -170,3 +200,19 @@ def _match_feature(features: pd.DataFrame, query: str) -> list[int]:
         hint = f"; close matches: {', '.join(close)}" if close else ""
         raise ResultsError(f"no feature or gene named {query!r} in this result store{hint}")
     return [int(c) for c in hit]
+
+
+def _check_options(top, min_slogp, max_fdr) -> None:
+    """ResultsError naming the first option of a lookup outside its range."""
+    def number(value) -> float:
+        return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+
+    if top is not None and (isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1):
+        raise ResultsError(f"top = {top!r} is not valid: give top >= 1, an integer (the strongest partners "
+                           "kept per feature)")
+    if min_slogp is not None and not (math.isfinite(number(min_slogp)) and min_slogp >= 0):
+        raise ResultsError(f"min_slogp = {min_slogp!r} is not valid: give a finite number >= 0 (the least "
+                           "|slogp| = -log10 p kept; 6 keeps p < 1e-6)")
+    if max_fdr is not None and not 0 < number(max_fdr) <= 1:
+        raise ResultsError(f"max_fdr = {max_fdr!r} is not valid: give 0 < max_fdr <= 1 (the largest "
+                           "Benjamini-Hochberg q kept, e.g. 0.05)")

@@ -36,8 +36,8 @@ PAIR_COLUMNS = {
     "partner": ("int32", "code of the partner feature"),
     "test": (TEST_DTYPE, "the test that made the row: " + ", ".join(TESTS)),
 }
-#: Only in p_mode "r": True where the cohort's p was floored at 2.2e-16 as R's users do.
-FLOORED_COLUMN = ("floored", "bool", "p_mode r only: p floored at 2.2e-16 (slogp 15.65)")
+#: Only in p_mode "r": True where R returns p = 0, stored as 2.2e-16 as the reference does.
+FLOORED_COLUMN = ("floored", "bool", "p_mode r only: R's p = 0, stored as 2.2e-16 (slogp 15.65)")
 #: Benjamini-Hochberg q of a p column over the whole scan, log10 (<= 0); added when the
 #: scan is finished, for each ``<COHORT>_slogp`` and for ``meta_slogp``.
 Q_SUFFIX = ("log10q", "float32", "log10 of the Benjamini-Hochberg q over the whole scan")
@@ -59,6 +59,13 @@ def result_dtypes(cohorts: list[str], p_mode: str = "t") -> dict[str, str]:
         dtypes[f"{cohort}_{Q_SUFFIX[0]}"] = Q_SUFFIX[1]
     dtypes.update({name: dtype for name, (dtype, _) in META_COLUMNS.items()})
     return dtypes
+
+
+def null_columns(dtypes: dict[str, str]) -> list[str]:
+    """The columns of a finished shard written with definition levels, so that a missing
+    result is a Parquet null: the floats (stat, slogp, log10q, the meta p and q) and the
+    counts, every column a cohort without a result leaves empty."""
+    return [column for column, dtype in dtypes.items() if dtype in ("float32", "Int16")]
 
 
 def shard_size_for(n_entities: int, n_pairs: int) -> int:

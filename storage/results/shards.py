@@ -1,5 +1,6 @@
 """The finished scan: the BH tables of its p columns (``bh/``), stored for the shards;
-the finished shard files (``shards/``); and the completion mark (``complete.json``).
+the finished shard files (``shards/``) and their checksums; and the completion mark
+(``complete.json``, which records those checksums).
 
 The q-values themselves are computed by the engine (:mod:`linkscan.engine.finish`): this
 module stores the tables it computes and writes the shards it completes.
@@ -7,14 +8,23 @@ module stores the tables it computes and writes the shards it completes.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 
 import numpy as np
 import pandas as pd
 
-from linkscan.storage.results.files import mkdir, put, write_parquet
-from linkscan.storage.results.schema import FEATURES_PER_ROW_GROUP, ROWS_PER_ROW_GROUP
+from linkscan.errors import ResultsError
+from linkscan.storage.results.checksums import shard_error, shard_record
+from linkscan.storage.results.files import mkdir, parquet_bytes, put
+from linkscan.storage.results.schema import FEATURES_PER_ROW_GROUP, ROWS_PER_ROW_GROUP, null_columns
+
+
+def shard_name(shard: int) -> str:
+    """The file name of shard number ``shard`` in ``shards/`` (and its key in
+    complete.json's ``shard_files``)."""
+    return f"{shard:05d}.parquet"
 
 
 class Shards:
@@ -41,11 +51,14 @@ class Shards:
             out.append(np.load(file.url, mmap_mode="r") if file.local else np.load(io.BytesIO(file.read_bytes())))
         return out[0], out[1]
 
-    def write_shard(self, shard: int, frame: pd.DataFrame) -> int:
+    def write_shard(self, shard: int, frame: pd.DataFrame) -> dict:
         """Write ``frame``, every row of ``shard`` with its q columns, as the finished
         ``shards/<shard>.parquet``: sorted by (feature, partner), in the result columns and
         dtypes, row groups of at most :data:`FEATURES_PER_ROW_GROUP` features and about
-        :data:`ROWS_PER_ROW_GROUP` rows. Returns its rows."""
+        :data:`ROWS_PER_ROW_GROUP` rows, a cohort without a result a Parquet null in each
+        of its columns. Returns the shard's record for complete.json: its rows, size,
+        sha256 and the CRC-32 of its footer and of each row group
+        (:func:`~linkscan.storage.results.checksums.shard_record`)."""
         dtypes = self.dtypes()
         frame = frame.sort_values(["feature", "partner"], kind="stable", ignore_index=True)
         frame = frame[list(dtypes)].astype(dtypes)
@@ -54,8 +67,14 @@ class Shards:
         per_feature = len(codes) / max(len(starts), 1)
         per_group = int(min(FEATURES_PER_ROW_GROUP, max(1, ROWS_PER_ROW_GROUP // max(per_feature, 1))))
         offsets = [int(x) for x in starts[::per_group]]
-        write_parquet(self.path / "shards" / f"{shard:05d}.parquet", frame, row_group_offsets=offsets)
-        return len(frame)
+        # Definition levels on every float column (stat, slogp, log10q, meta): a missing
+        # result is then a null that other readers skip (DuckDB counts, averages and
+        # filters NaN as a number, above every other). They make fastparquet's encoding
+        # 1.6x slower (+0.6 s for a 1.5M-row shard, 1.3% fewer bytes): benchmarks/
+        # RESULTS.md ("Shard checksums and nulls").
+        data = parquet_bytes(frame, offsets, null_columns(dtypes))
+        put(self.path / "shards" / shard_name(shard), data)
+        return shard_record(data, len(frame))
 
     def mark_complete(self, summary: dict) -> None:
         """Write ``complete.json`` (``summary``), the store's last file, then remove the
@@ -64,9 +83,59 @@ class Shards:
         (self.path / "parts").remove_tree()
 
     def summary(self) -> dict:
-        """What ``complete.json`` records of a finished store (rows, tiles, shards)."""
+        """What ``complete.json`` records of a finished store: rows, tiles, shards, the
+        tests of each p column, and ``shard_files``, each shard file's record
+        (:func:`~linkscan.storage.results.checksums.shard_record`)."""
         return json.loads((self.path / "complete.json").read_bytes())
 
     def is_complete(self) -> bool:
         """Whether the scan is finished (``complete.json`` exists)."""
         return (self.path / "complete.json").is_file()
+
+    def completion(self) -> bytes:
+        """The bytes of ``complete.json``; ResultsError if the scan is not finished."""
+        try:
+            return (self.path / "complete.json").read_bytes()
+        except FileNotFoundError:
+            done = len(self.ledger_names())
+            raise ResultsError(
+                f"{self.path} is not complete ({done} of {self.manifest()['n_tiles']} tiles finished); "
+                "run `linkscan submit` on its job to finish it before looking genes up"
+            ) from None
+
+    def shard_records(self, completion: bytes) -> dict[str, dict]:
+        """Shard file name -> its record, from the bytes of ``complete.json``
+        (:meth:`completion`); ResultsError if it records no checksums (a store finished
+        by a linkscan before them)."""
+        records = json.loads(completion).get("shard_files")
+        if records is None:
+            raise shard_error(self.path, f"{self.path / 'complete.json'} records no shard checksums (the store "
+                                         "was finished by an older linkscan), so its shards cannot be checked")
+        return records
+
+    def verify(self) -> None:
+        """Check every shard file of a finished store whole against complete.json: its
+        size and sha256. Reads every byte of the shards (a lookup checks only the footer
+        and the row groups it reads), so it suits a store just copied or restored.
+
+        Raises
+        ------
+        ResultsError
+            The store is not complete, or names every missing or damaged shard, and
+            the fix (rebuild the shards).
+        """
+        problems = []
+        for name, record in self.shard_records(self.completion()).items():
+            file = self.path / "shards" / name
+            try:
+                data = file.read_bytes()
+            except FileNotFoundError:
+                problems.append(f"result shard {file} is missing")
+                continue
+            if len(data) != record["bytes"]:
+                problems.append(f"result shard {file} is damaged: it has {len(data):,} bytes, complete.json "
+                                f"records {record['bytes']:,}")
+            elif hashlib.sha256(data).hexdigest() != record["sha256"]:
+                problems.append(f"result shard {file} is damaged: its sha256 differs from complete.json's")
+        if problems:
+            raise shard_error(self.path, *problems)

@@ -9,7 +9,8 @@ this package by what they do, each a small mixin class that ``ResultStore`` inhe
 - :class:`~linkscan.storage.results.ledger.Ledger` (``ledger.py``): ``write_tile``,
   ``ledger``, ``ledger_names``, ``read_parts``, ``p_values``;
 - :class:`~linkscan.storage.results.shards.Shards` (``shards.py``): ``save_q_table``,
-  ``q_table``, ``write_shard``, ``mark_complete``, ``summary``, ``is_complete``;
+  ``q_table``, ``write_shard``, ``mark_complete``, ``summary``, ``is_complete``,
+  ``completion``, ``shard_records``, ``verify``;
 - :class:`~linkscan.storage.results.lookup.Lookups` (``lookup.py``): ``features``,
   ``lookup``.
 
@@ -32,13 +33,17 @@ import pandas as pd
 
 from linkscan.errors import ResultsError
 from linkscan.storage.location import Location
-from linkscan.storage.results.files import put, write_parquet
+from linkscan.storage.results.files import mkdir, put, write_parquet
 from linkscan.storage.results.ledger import Ledger
 from linkscan.storage.results.lock import Submission
 from linkscan.storage.results.lookup import Lookups
 from linkscan.storage.results.schema import result_dtypes
 from linkscan.storage.results.shards import Shards
 from linkscan.storage.write_errors import write_error
+
+
+#: The folders of a store that its tiles and its finish write into.
+_FOLDERS = ("ledger", "parts", "shards")
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,9 @@ class ResultStore(Submission, Ledger, Shards, Lookups):
 
     def create_or_resume(self, manifest: dict, features: pd.DataFrame) -> bool:
         """Start a new store for ``manifest``, or confirm that the existing one holds the
-        same scan. Returns True when resuming. A store of a different scan is an error
-        (results are never mixed)."""
+        same scan and make its ``ledger/``, ``parts/`` and ``shards/`` folders again if
+        they were deleted. Returns True when resuming. A store of a different scan is an
+        error (results are never mixed)."""
         path = self.path
         if (path / "manifest.json").is_file():
             old = self.manifest()
@@ -71,6 +77,10 @@ class ResultStore(Submission, Ledger, Shards, Lookups):
                     f"{', '.join(changed) or 'inputs'}); give the job another results "
                     "directory, or delete this one to start over"
                 )
+            # A folder deleted since (by hand, or as a printed fix says: shards/ of a
+            # damaged store) is made again, so that tiles and the finish can write.
+            for sub in _FOLDERS:
+                mkdir(path / sub)
             return True
         if path.is_file():
             raise ResultsError(
@@ -82,9 +92,8 @@ class ResultStore(Submission, Ledger, Shards, Lookups):
                 "choose an empty or new results directory"
             )
         created = not path.exists()
-        subs = ("ledger", "parts", "shards")
         try:
-            for sub in subs:
+            for sub in _FOLDERS:
                 (path / sub).mkdir()
             nothing = "nothing is left of the new result store"
             write_parquet(path / "features.parquet", features, kept=nothing)
@@ -94,7 +103,7 @@ class ResultStore(Submission, Ledger, Shards, Lookups):
             # Take back what this call made (the directory was empty or absent), so that
             # the next submission starts afresh instead of finding a foreign directory.
             (path / "features.parquet").remove()
-            for sub in subs:
+            for sub in _FOLDERS:
                 (path / sub).remove_tree()
             if created:
                 path.remove_if_empty()  # only if nothing else appeared in it

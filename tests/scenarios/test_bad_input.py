@@ -348,10 +348,10 @@ def survival_negative_time(w: World):
 
 def survival_event_not_0_or_1(w: World):
     path = write_rows(w.inputs / "survival.tsv", ["sample", "OS_days", "OS_event"],
-                      [[s, 100 + k, "dead" if k == 7 else 1] for k, s in enumerate(SAMPLES)])
+                      [[s, 100 + k, "Died" if k == 7 else 1] for k, s in enumerate(SAMPLES)])
     return ["ingest", "store", "OV", "--survival", str(path)], [
-        "survival.tsv: line 9, column 3 ('OS_event'), sample 'S07': event 'dead' is not 0 or 1",
-        "write 1 (the event, e.g. death), 0 (censored) or NA"]
+        "survival.tsv: line 9, column 3 ('OS_event'), sample 'S07': event 'Died' is not an event code",
+        "1 (event) or 0 (censored)", "recode them to 1 (the event, e.g. death) and 0 (censored"]
 
 
 def survival_time_without_event(w: World):

@@ -192,7 +192,7 @@ def test_run_scan__real_coad_proteome(real_data, tmp_path, client2):
 
 
 def test_run_scan__mode_r_floors_and_flags_p(store, client2, tmp_path):
-    """p_mode r stores R's cor.test p-values, floored at 2.2e-16 and flagged per cohort."""
+    """p_mode r stores R's cor.test p-values, its 0 stored as 2.2e-16 and flagged per cohort."""
     from linkscan.kernels.pvalues import signed_log10p
     from linkscan.kernels.spearman import P_FLOOR, spearman_block
 

@@ -68,10 +68,14 @@ def _check_against_r(rows, xs, ys):
             continue
         assert n[0, 0] == int(row["n"]), case
         assert rho[0, 0] == pytest.approx(float(row["rho"]), abs=1e-12), case
-        p_r = max(float(row["p_r"]), P_FLOOR)  # the reference floors R's 0
-        assert math.exp(lp_r[0, 0]) == pytest.approx(p_r, rel=1e-9), case
-        if p_r == P_FLOOR:
+        p_r = float(row["p_r"])
+        # The reference replaces R's 0 (and only that) by 2.2e-16. |rho| = 1 exactly (with
+        # ties: the t approximation) is p = 0; R's rounding of rho leaves it 0 or a tiny p.
+        if p_r == 0.0 or (abs(rho[0, 0]) == 1.0 and p_r < 1e-15):
             assert lp_r[0, 0] == LOG_P_FLOOR, case
+        else:
+            assert math.exp(lp_r[0, 0]) == pytest.approx(p_r, rel=1e-9), case
+            assert lp_r[0, 0] != LOG_P_FLOOR, case
         p_t = float(row["p_t"])
         if abs(rho[0, 0]) == 1.0:  # exact here; R's rounding leaves a tiny p
             assert lp_t[0, 0] == -np.inf and p_t < 1e-8, case
@@ -285,9 +289,21 @@ def test_spearman_block__perfect_correlation(rng, force):
     slogp = signed_log10p(rho, logp)
     assert slogp[0, 0] == SLOGP_MAX and slogp[0, 1] == -SLOGP_MAX
     assert slogp[0, 0] == np.finfo(np.float32).max
-    # mode r: AS 89 (no ties) and t (ties) both end at R's floor
+    # mode r: AS 89 (no ties) and t (ties) both end at R's 0, which the reference floors
     _, _, logp_r = sp._spearman_block(x, y, 10, "r", force)
     assert logp_r[0, 0] == LOG_P_FLOOR and logp_r[1, 2] == LOG_P_FLOOR
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_spearman_block__mode_r_floors_only_where_r_returns_zero(force):
+    """R: cor.test(rep(0:14, each = 2), 0:29, method = "spearman")$p.value is 3.18e-36
+    (ties: the t approximation), not 0: the reference (LinkedOmicsKB's source_func.R)
+    leaves it as it is, and so does mode r."""
+    x = np.repeat(np.arange(15.0), 2)[None]
+    y = np.arange(30.0)[None]
+    rho, n, logp = sp._spearman_block(x, y, 10, "r", force)
+    assert logp[0, 0] != LOG_P_FLOOR
+    assert math.exp(logp[0, 0]) == pytest.approx(3.1765e-36, rel=1e-4)
 
 
 def _swapped_pair(n, dist, swaps):
@@ -384,8 +400,9 @@ def test_spearman_block__mode_r_matches_live_rscript(rscript, rng, tmp_path):
                  [[name, fmt_vec(x), fmt_vec(y)] for name, x, y in cases], tmp_path)
     checked = _check_against_r(rows, [c[1] for c in cases], [c[2] for c in cases])
     assert checked >= 150
-    floored = sum(float(r["p_r"]) < P_FLOOR for r in rows if r["p_r"] != "NA")
-    assert floored > 10  # the AS 89 floor region is covered
+    zero = sum(float(r["p_r"]) == 0.0 for r in rows if r["p_r"] != "NA")
+    tiny = sum(0.0 < float(r["p_r"]) < P_FLOOR for r in rows if r["p_r"] != "NA")
+    assert zero > 10 and tiny > 10  # both sides of the floor are covered: R's 0, and p below 2.2e-16
 
 
 def test_spearman_block__exact_permutation_table():

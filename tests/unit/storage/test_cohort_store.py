@@ -1,7 +1,11 @@
 """linkscan.storage.inputs.cohort_store and linkscan.storage.inputs.variables: layout, round trip, atomic replace."""
 
+import json
 import os
 import pickle
+import socket
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,14 +139,102 @@ def test_write__failed_switch_keeps_old_version(tmp_path, rng, monkeypatch):
     assert sorted(os.listdir(tmp_path / "C" / "o.zarr")) == [before, "zarr.json"]
 
 
-def test_values_path__a_replaced_version_is_an_error_not_other_data(tmp_path, rng):
+def test_pinned_values__read_the_planned_version_while_it_exists(tmp_path, rng):
+    """A version made old by a newer write is still read as it was while it exists (a
+    writer killed before removing it); once removed, a read is an error, never NaN."""
+    store = CohortStore(tmp_path)
+    old = _dataset(rng)
+    store.write("C", "o", old, chunk_features=4)
+    planned = store.open("C", "o").attrs["version"]
+    pinned = store.pinned_values("C", "o", planned)
+    want = old["values"].values.astype(np.float32)
+    real_remove = cohort_store.Location.remove
+    with pytest.MonkeyPatch.context() as killed:
+        # the writer dies once its version is current: no old version is removed
+        killed.setattr(cohort_store.Location, "remove_tree", lambda self: None)
+        killed.setattr(cohort_store.Location, "remove",
+                       lambda self: None if self.url.endswith("zarr.json") else real_remove(self))
+        store.write("C", "o", _dataset(rng, offset=50.0))
+    assert store.open("C", "o").attrs["version"] != planned
+    np.testing.assert_array_equal(pinned.rows(4, 9), want[4:9])
+    np.testing.assert_array_equal(store.pinned_values("C", "o", planned).take(np.array([0, 5, 10])), want[[0, 5, 10]])
+
+    store.write("C", "o", _dataset(rng, offset=90.0))  # removes every old version
+    gone = (r"cohort 'C', omics 'o' was re-ingested while this scan ran: its planned version "
+            rf"{planned} is gone \(the store now holds v-\S+\); the scan stopped rather than read other data: "
+            r"submit the job again into a new results directory")
+    with pytest.raises(InputError, match=gone):
+        pinned.rows(4, 9)
+    with pytest.raises(InputError, match=gone):
+        pinned.take(np.array([0]))
+    with pytest.raises(InputError, match=gone):
+        store.pinned_values("C", "o", planned)
+
+
+def test_pinned_values__a_read_during_the_removal_is_an_error(tmp_path, rng):
+    """The old version is removed while a read runs (the zarr array opened before,
+    chunks gone under it): the read is refused after the fact, not returned as NaN."""
+    store = CohortStore(tmp_path)
+    store.write("C", "o", _dataset(rng), chunk_features=4)
+    planned = store.open("C", "o").attrs["version"]
+    pinned = store.pinned_values("C", "o", planned)
+
+    class Racing:
+        """The array, with a writer that replaces the Dataset while a read runs."""
+
+        def __init__(self, array):
+            self.array = array
+
+        def __getitem__(self, selection):
+            store.write("C", "o", _dataset(rng, offset=50.0))
+            return self.array[selection]  # the removed chunks read as NaN
+
+    pinned._array = Racing(pinned._array)
+    with pytest.raises(InputError, match=rf"its planned version {planned} is gone"):
+        pinned.rows(0, 11)
+
+
+def test_open__a_version_removed_while_it_is_read_is_read_again(tmp_path, rng, monkeypatch):
+    """A re-ingest removes the version open() is reading (after zarr opened it, before
+    the coordinates are loaded): open() reads the new version instead of returning ids
+    read from removed chunks."""
     store = CohortStore(tmp_path)
     store.write("C", "o", _dataset(rng))
-    planned = store.open("C", "o").attrs["version"]
-    assert store.values_path("C", "o", version=planned).startswith(store.dataset_path("C", "o") + "/" + planned)
+    newer = _dataset(rng, n_features=5, n_samples=3, offset=100.0)
+    real_open_zarr = xr.open_zarr
+    calls = []
+
+    def open_zarr(*args, **kwargs):
+        ds = real_open_zarr(*args, **kwargs)
+        if not calls:
+            store.write("C", "o", newer)
+        calls.append(args[0])
+        return ds
+
+    monkeypatch.setattr(cohort_store.xr, "open_zarr", open_zarr)
+    got = store.open("C", "o")
+    assert len(calls) == 2 and got.attrs["version"] in calls[1]
+    assert got["feature"].values.tolist() == newer["feature"].values.tolist()
+    assert got["sample"].values.tolist() == ["s0", "s1", "s2"]
+    np.testing.assert_array_equal(got["values"].values, newer["values"].values.astype(np.float32))
+
+
+def test_write__removes_an_old_version_marker_first(tmp_path, rng, monkeypatch):
+    """The old version's zarr.json goes before any of its arrays, so that a reader that
+    finds it after a read knows the read saw the whole version."""
+    store = CohortStore(tmp_path)
+    store.write("C", "o", _dataset(rng))
+    old = tmp_path / "C" / "o.zarr" / store.open("C", "o").attrs["version"]
+    seen = []
+    real_remove_tree = cohort_store.Location.remove_tree
+
+    def remove_tree(self):
+        seen.append((self.url, (Path(self.url) / "zarr.json").exists()))
+        real_remove_tree(self)
+
+    monkeypatch.setattr(cohort_store.Location, "remove_tree", remove_tree)
     store.write("C", "o", _dataset(rng, offset=50.0))
-    with pytest.raises(InputError, match=r"o\.zarr was written again while a scan of it ran"):
-        store.values_path("C", "o", version=planned)
+    assert seen == [(str(old), False)] and not old.exists()
 
 
 def test_open__dataset_written_before_versions_is_read_then_replaced(tmp_path, rng):
@@ -157,12 +249,16 @@ def test_open__dataset_written_before_versions_is_read_then_replaced(tmp_path, r
     got = store.open("C", "o")
     assert got.attrs["version"] == ""
     np.testing.assert_array_equal(got["values"].values, legacy["values"].values)
-    assert store.values_path("C", "o", version="") == str(folder / "values")
+    assert store.values_path("C", "o") == str(folder / "values")
+    pinned = store.pinned_values("C", "o", "")
+    np.testing.assert_array_equal(pinned.rows(0, 11), legacy["values"].values)
     newer = _dataset(rng, n_features=5, n_samples=3, offset=100.0)
     store.write("C", "o", newer)
     got = store.open("C", "o")
     np.testing.assert_array_equal(got["values"].values, newer["values"].values.astype(np.float32))
     assert sorted(os.listdir(folder)) == [got.attrs["version"], "zarr.json"]
+    with pytest.raises(InputError, match=r"its planned version \(unversioned\) is gone"):
+        pinned.rows(0, 11)
 
 
 def test_cohorts__ignores_leftovers(tmp_path, rng):
@@ -384,3 +480,84 @@ def test_open_phenotypes__missing(tmp_path, rng):
         store.write_phenotypes("C", [])
     with pytest.raises(InputError, match=r"phenotype 'Stage' comes twice"):
         store.write_phenotypes("C", _phenotypes(["a"]) + _phenotypes(["b"])[1:2])
+
+
+# ------------------------------------------------------------------------ writer lock
+
+
+def _in_thread(target, *args) -> tuple[threading.Thread, list]:
+    """Run ``target(*args)`` in a thread; the list gets its exception, if any."""
+    errors: list = []
+
+    def run():
+        try:
+            target(*args)
+        except Exception as exc:  # reported by the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def test_writing__a_second_writer_waits_for_the_first(tmp_path, rng, monkeypatch):
+    """write() takes the cohort's writer lock: while another writer holds it, write()
+    waits (it met the lock: an exclusive create refused) and writes once it is free.
+    The holder's own writes in the block do not wait (the lock is reentrant)."""
+    store = CohortStore(tmp_path)
+    first, second = _dataset(rng), _dataset(rng, offset=50.0)
+    refused = threading.Event()
+    real_create = cohort_store.Location.create
+
+    def create(self, data):
+        try:
+            return real_create(self, data)
+        except FileExistsError:
+            refused.set()
+            raise
+
+    monkeypatch.setattr(cohort_store.Location, "create", create)
+    with store.writing("C"):
+        assert os.listdir(tmp_path) == [".C.lock"]
+        store.write("C", "o", first)
+        thread, errors = _in_thread(store.write, "C", "o", second)
+        assert refused.wait(60)
+        np.testing.assert_array_equal(store.open("C", "o")["values"].values, first["values"].values.astype(np.float32))
+    thread.join(60)
+    assert not thread.is_alive() and errors == []
+    np.testing.assert_array_equal(store.open("C", "o")["values"].values, second["values"].values.astype(np.float32))
+    assert sorted(os.listdir(tmp_path)) == ["C"]  # the lock is given back
+
+
+def test_writing__refused_after_waiting_names_the_holder_and_the_fix(tmp_path, rng):
+    store = CohortStore(tmp_path)
+    store.write("C", "o", _dataset(rng))
+    lock = tmp_path / ".C.lock"
+    lock.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getppid(), "since": "2026-11-25 10:00:00"}))
+    with pytest.raises(WriteError) as info:
+        with store.writing("C", wait=0.1):
+            pass
+    assert str(info.value) == (
+        f"cohort 'C' of the store {tmp_path} is being written by process {os.getppid()} on {socket.gethostname()} "
+        f"since 2026-11-25 10:00:00 (waited 0 s for it); run this command again once that one has finished, or, if "
+        f"no such process runs any more, delete {lock} first"
+    )
+    assert lock.exists()  # not ours: kept
+
+
+def test_writing__lock_of_a_killed_writer_is_taken_over(tmp_path, rng):
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store = CohortStore(tmp_path)
+    (tmp_path / ".C.lock").write_text(json.dumps({"host": socket.gethostname(), "pid": dead.pid, "since": "x"}))
+    store.write("C", "o", _dataset(rng))
+    assert store.omics("C") == ["o"] and sorted(os.listdir(tmp_path)) == ["C"]
+
+
+def test_check_name__too_long():
+    assert check_name("C" * 100, "cohort") == "C" * 100
+    with pytest.raises(InputError, match=r"invalid omics name 'o{20}\.\.\.' \(101 characters\): at most 100 "):
+        check_name("o" * 101, "omics")

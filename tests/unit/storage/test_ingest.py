@@ -82,6 +82,25 @@ def test_ingest__too_few_samples(tmp_path, rng):
     assert ingest(tmp_path / "store", "C", "o", path, min_samples=9).n_samples == 9
 
 
+@pytest.mark.parametrize("min_samples", [0, -5, 2.5, True])
+def test_ingest__min_samples_below_one_is_refused(tmp_path, rng, min_samples):
+    """A minimum that every table meets (or no whole number) is a mistake of the caller,
+    named as the parameter, before any table is read."""
+    import linkscan
+
+    path, _ = _table(tmp_path, rng)
+    samples = tmp_path / "samples.tsv"
+    samples.write_text("sample\ttissue\n" + "".join(f"s{j}\tTumor\n" for j in range(12)))
+    want = rf"min_samples={min_samples!r}: give a whole number of samples >= 1"
+    with pytest.raises(InputError, match=want):
+        ingest(tmp_path / "store", "C", "o", path, min_samples=min_samples)
+    with pytest.raises(InputError, match=want):
+        ingest_tissues(tmp_path / "store", "C", "o", path, samples, "tissue", min_samples=min_samples)
+    with pytest.raises(InputError, match=want):
+        linkscan.ingest(tmp_path / "store", "C", {"o": path}, min_samples=min_samples)
+    assert not (tmp_path / "store").exists()
+
+
 def test_ingest__inf_and_all_missing_counted(tmp_path):
     path = tmp_path / "t.cct"
     rows = ["gene\t" + "\t".join(f"s{j}" for j in range(10))]

@@ -253,7 +253,7 @@ def test_read_table__truncated_gzip(tmp_path, rng):
 def test_read_table__compressed_without_gz_suffix(tmp_path):
     path = tmp_path / "t.tsv"
     path.write_bytes(gzip.compress(b"gene\ts1\nA\t1\n"))
-    with pytest.raises(InputError, match=r"is not UTF-8 text .*name it \*\.gz"):
+    with pytest.raises(InputError, match=r"line 1 is not UTF-8 text: byte 0x8B at character 2 .*name it \*\.gz"):
         read_table(path)
 
 

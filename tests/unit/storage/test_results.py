@@ -10,6 +10,7 @@ import pytest
 from linkscan.engine.finish import finish_shard
 from linkscan.errors import ResultsError
 from linkscan.storage.results.schema import TESTS, result_dtypes, shard_size_for
+from linkscan.storage.results.shards import shard_name
 from linkscan.storage.results.store import ResultStore
 
 COHORTS = ["BRCA", "LUAD"]
@@ -68,9 +69,9 @@ def store(tmp_path, rng):
         rs.write_tile(key, {int(s): part[shard == s] for s in np.unique(shard)})
     ledger = rs.ledger()
     _bh(rs, list(ledger.values()))
-    for s in range(2):
-        finish_shard(rs, s, [e for e in ledger.values() if str(s) in e["parts"]])
-    rs.mark_complete({"rows": int(keep.sum()), "tiles": 2, "shards": 2})
+    records = {shard_name(s): finish_shard(rs, s, [e for e in ledger.values() if str(s) in e["parts"]])
+               for s in range(2)}
+    rs.mark_complete({"rows": int(keep.sum()), "tiles": 2, "shards": 2, "shard_files": records})
     return rs, rows
 
 
@@ -271,7 +272,21 @@ def test_lookup__a_damaged_shard_is_an_error_not_data(store):
     rs, _ = store
     shard = Path(rs.root) / "shards" / "00000.parquet"
     shard.write_bytes(shard.read_bytes()[: len(shard.read_bytes()) // 2])
-    with pytest.raises(ResultsError, match=r"00000.parquet cannot be read .* delete its complete.json"):
+    with pytest.raises(ResultsError, match=r"00000.parquet is damaged: it is shorter than .* bytes complete.json "
+                                           r"records; delete .*complete.json and .*shards/ and resubmit"):
+        rs.lookup("G001")
+
+
+def test_lookup__a_store_finished_without_checksums_is_told_to_rebuild(store):
+    """complete.json of a store finished before shard checksums: its shards cannot be
+    checked, so a lookup says how to rebuild them rather than serve them unchecked."""
+    rs, _ = store
+    complete = Path(rs.root) / "complete.json"
+    summary = json.loads(complete.read_text())
+    del summary["shard_files"]
+    complete.write_text(json.dumps(summary))
+    with pytest.raises(ResultsError, match=r"complete.json records no shard checksums .* delete .*complete.json "
+                                           r"and .*shards/ and resubmit the job to rebuild them"):
         rs.lookup("G001")
 
 
@@ -282,3 +297,43 @@ def test_lookup__names_never_become_paths(store):
     for name in ("../../etc/passwd", "/etc/passwd", "shards/00000", "..", "G001/../G002"):
         with pytest.raises(ResultsError, match=r"no feature or gene named"):
             rs.lookup(name)
+
+
+@pytest.mark.parametrize("options, named", [
+    ({"top": -1}, r"top = -1 .* top >= 1"),
+    ({"top": 0}, r"top = 0 .* top >= 1"),
+    ({"top": 2.5}, r"top = 2.5 .* top >= 1"),
+    ({"max_fdr": -1}, r"max_fdr = -1 .* 0 < max_fdr <= 1"),
+    ({"max_fdr": 0}, r"max_fdr = 0 .* 0 < max_fdr <= 1"),
+    ({"max_fdr": 2}, r"max_fdr = 2 .* 0 < max_fdr <= 1"),
+    ({"max_fdr": float("nan")}, r"max_fdr = nan .* 0 < max_fdr <= 1"),
+    ({"min_slogp": -1}, r"min_slogp = -1 .* finite number >= 0"),
+    ({"min_slogp": float("nan")}, r"min_slogp = nan .* finite number >= 0"),
+    ({"min_slogp": float("inf")}, r"min_slogp = inf .* finite number >= 0"),
+    ({"min_slogp": "6"}, r"min_slogp = '6' .* finite number >= 0"),
+])
+def test_lookup__invalid_options_name_the_parameter_and_its_range(store, options, named):
+    rs, _ = store
+    with pytest.raises(ResultsError, match=named):
+        rs.lookup("G003", **options)
+
+
+def test_lookup__options_at_their_bounds_are_valid(store):
+    rs, _ = store
+    everything = rs.lookup("G003")
+    assert len(everything) == 15 and len(rs.lookup("G003", top=1)) == 1
+    assert len(rs.lookup("G003", max_fdr=1)) == everything.meta_log10q.notna().sum() > 0  # every q <= 1
+    assert len(rs.lookup("G003", min_slogp=0)) == 15
+
+
+def test_create_or_resume__recreates_missing_folders(tmp_path, rng):
+    """A resumed store whose ledger/, parts/ or shards/ was deleted gets them back, so
+    that its tiles and its finish can write again."""
+    rs = ResultStore(str(tmp_path / "res"))
+    rs.create_or_resume(_manifest(16, 8), _features(16))
+    for sub in ("ledger", "parts", "shards"):
+        (Path(rs.root) / sub).rmdir()
+    assert rs.create_or_resume(_manifest(16, 8), _features(16)) is True
+    assert all((Path(rs.root) / sub).is_dir() for sub in ("ledger", "parts", "shards"))
+    rs.write_tile("tile-0", {0: _rows([0, 1], [1, 0], rng)})
+    assert list(rs.ledger()) == ["tile-0"]
