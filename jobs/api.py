@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from linkscan.errors import JobError
@@ -184,31 +185,70 @@ def submit(job, *, scheduler: str | None = None, workers: int | None = None, cli
                     threads_per_worker=job.cluster.threads_per_worker, progress=progress, tls=job.cluster.tls)
 
 
-def lookups(gene: str, results: PathLike, *, kind: str | None = None, **filters) -> list[tuple[str, pd.DataFrame]]:
+def lookups(gene: str, results: PathLike, *, kind: str | None = None, sort: str = "meta",
+            top: int | None = None, **filters) -> list[tuple[str, pd.DataFrame]]:
     """(scan kind, rows) of ``gene`` in each result store at ``results``: what
     :func:`query` concatenates, one frame per scan (the command line prints one table
-    each). ``filters`` are :meth:`linkscan.ResultStore.lookup`'s."""
+    each), each sorted by ``sort`` and cut to ``top`` rows. ``filters`` are
+    :meth:`linkscan.ResultStore.lookup`'s."""
     from linkscan.storage.results.store import result_stores
 
-    return [(store.manifest().get("kind", "trans"), store.lookup(gene, **filters))
-            for store in result_stores(results, kind)]
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise JobError(f"top = {top!r}: give a whole number >= 1")
+    found = []
+    for store in result_stores(results, kind):
+        rows = _once(store.lookup(gene, **filters))
+        found.append((store.manifest().get("kind", "trans"), _sorted(rows, sort).head(top)))
+    return found
+
+
+def _once(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each association once: a gene whose features are both sides of a pair (cis RNA
+    vs protein, a phosphosite and its protein) matches the pair from both sides; the
+    second row is the same association mirrored."""
+    if rows.empty:
+        return rows
+    sides = [rows["feature"].astype(str), rows["partner"].astype(str)]
+    if "omics" in rows:
+        sides = [rows["omics"].astype(str) + ":" + sides[0], rows["partner_omics"].astype(str) + ":" + sides[1]]
+    low = np.where(sides[0] <= sides[1], sides[0], sides[1])
+    high = np.where(sides[0] <= sides[1], sides[1], sides[0])
+    return rows[~pd.DataFrame({"low": low, "high": high}).duplicated().to_numpy()].reset_index(drop=True)
+
+
+def _sorted(rows: pd.DataFrame, sort: str) -> pd.DataFrame:
+    """``rows`` by the |slogp| of ``sort`` (``meta`` or a cohort, any case), strongest
+    first, rows without a value last."""
+    columns = {c.removesuffix("_slogp").lower(): c for c in rows.columns if c.endswith("_slogp")}
+    column = columns.get(sort.lower())
+    if column is None:
+        raise JobError(f"sort = {sort!r}: sort by meta or a cohort of the scan: {', '.join(columns) or 'none'}")
+    order = np.argsort(-rows[column].abs().fillna(-1).to_numpy(), kind="stable")
+    return rows.iloc[order].reset_index(drop=True)
 
 
 def query(gene: str, results: PathLike, *, kind: str | None = None, cohort: str | None = None,
-          top: int | None = None, min_slogp: float | None = None, max_fdr: float | None = None,
-          phenotype: str | None = None) -> pd.DataFrame:
+          sort: str = "meta", top: int | None = None, min_slogp: float | None = None,
+          max_fdr: float | None = None, phenotype: str | None = None) -> pd.DataFrame:
     """One gene's associations, strongest first, as a DataFrame.
 
     Parameters
     ----------
     gene
         A feature id or gene symbol, case-insensitive (a gene's phosphosites, and the
-        gene in every omics of the scan, all match).
+        gene in every omics of the scan, all match). An association whose two sides both
+        match is returned once.
     results
         A result store, or a folder of them (one per scan kind, as the demo makes).
     kind
         Only the scans of this kind (``trans``, ``cis``, ``tumor_normal``, ``phenotype``).
-    cohort, top, min_slogp, max_fdr, phenotype
+    cohort
+        Only this cohort's columns (and rows with a result in it), ranked by it.
+    sort
+        ``meta`` (default) or a cohort: the |slogp| that orders the rows.
+    top
+        The strongest ``top`` rows of the whole answer.
+    min_slogp, max_fdr, phenotype
         As :meth:`linkscan.ResultStore.lookup` (``phenotype`` is its ``partner``).
 
     Returns
@@ -216,9 +256,10 @@ def query(gene: str, results: PathLike, *, kind: str | None = None, cohort: str 
     The rows of every store; with several stores, a first column ``kind`` says which
     scan each row comes from.
     """
-    found = lookups(gene, results, kind=kind, cohort=cohort, top=top, min_slogp=min_slogp, max_fdr=max_fdr,
-                    partner=phenotype)
+    found = lookups(gene, results, kind=kind, sort=cohort or sort, top=top, cohort=cohort,
+                    min_slogp=min_slogp, max_fdr=max_fdr, partner=phenotype)
     if len(found) == 1:
         return found[0][1]
     rows = pd.concat([frame.assign(kind=name) for name, frame in found], ignore_index=True)
+    rows = _sorted(rows, cohort or sort).head(top)
     return rows[["kind", *[c for c in rows.columns if c != "kind"]]]

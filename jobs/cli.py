@@ -7,11 +7,16 @@ without loading Dask, xarray, Zarr or Numba.
 from __future__ import annotations
 
 import argparse
+import logging
+import math
+import os
+import signal
 import sys
 from pathlib import Path
 
-from linkscan.defaults import KINDS, default
+from linkscan.defaults import KINDS, OPTION, default
 from linkscan.errors import LinkscanError
+from linkscan.jobs.tables import SHOW
 
 
 def _ingest(args) -> None:
@@ -48,8 +53,6 @@ def _ingest(args) -> None:
     unknown_binary = sorted(set(args.binary or []) - {o for o, _ in tables + normals})
     if unknown_binary:
         raise LinkscanError(f"--binary {unknown_binary[0]}: no table of that omics is given (OMICS=TABLE or --normal)")
-    if args.min_samples < 1:
-        raise LinkscanError(f"--min-samples {args.min_samples}: give a number of samples >= 1")
     unknown: dict[str, str] = {}
     for item in args.unknown or []:
         name, labels = _assign(item, "--unknown", "Stage=pTX,pNX")
@@ -81,7 +84,48 @@ def _pair(item: str, what: str) -> tuple[str, str]:
     return omics, path
 
 
-class _IntermixedParser(argparse.ArgumentParser):
+class _Parser(argparse.ArgumentParser):
+    """argparse with linkscan's error form: one ``linkscan: error:`` line, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"linkscan: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
+def _whole(low: int):
+    """An argparse type: a whole number >= ``low``."""
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: give a whole number >= {low}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value}: give a whole number >= {low}")
+        return value
+    return check
+
+
+def _number(text: str, *, low: float, high: float = math.inf, low_open: bool = False, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    inside = (value > low if low_open else value >= low) and value <= high
+    if not (math.isfinite(value) and inside):
+        raise argparse.ArgumentTypeError(f"{text}: give {what}")
+    return value
+
+
+def _fdr(text: str) -> float:
+    """An argparse type: a false discovery rate, 0 < q <= 1."""
+    return _number(text, low=0.0, high=1.0, low_open=True, what="a number between 0 and 1 (e.g. 0.05)")
+
+
+def _slogp(text: str) -> float:
+    """An argparse type: a -log10 p threshold, finite and >= 0."""
+    return _number(text, low=0.0, what="a finite number >= 0 (6 = p < 1e-6)")
+
+
+class _IntermixedParser(_Parser):
     """A subcommand parser that takes positionals between options (``ingest S C a=x
     --normal a=y b=z``), which argparse's default parsing refuses."""
 
@@ -134,29 +178,55 @@ def _status(args) -> None:
 def _query(args) -> None:
     from linkscan.jobs.api import lookups, query
 
-    filters = {"kind": args.kind, "cohort": args.cohort, "top": args.top, "min_slogp": args.min_slogp,
-               "max_fdr": args.max_fdr}
+    filters = {"kind": args.kind, "cohort": args.cohort, "sort": args.cohort or args.sort, "top": args.top,
+               "min_slogp": args.min_slogp, "max_fdr": args.max_fdr}
     if args.format == "table":
         found = lookups(args.gene, args.results, partner=args.phenotype, **filters)
         for kind, rows in found:
             if len(found) > 1:
                 print(f"== {kind}")
-            print_rows(rows, "table")
+            print_rows(rows, "table", show=args.show)
     else:
         print_rows(query(args.gene, args.results, phenotype=args.phenotype, **filters), args.format)
 
 
-def print_rows(rows, fmt: str, stream=None) -> None:
-    """Print lookup rows as an aligned table, TSV or JSON records."""
+def print_rows(rows, fmt: str, stream=None, show: str = "slogp") -> None:
+    """Print lookup rows as the knowledge base's table (:mod:`linkscan.jobs.tables`,
+    cohort cells holding ``show``), or every column as TSV or JSON records."""
+    from linkscan.jobs.tables import format_table, kb_table
+
     stream = stream or sys.stdout
     if fmt == "tsv":
         rows.to_csv(stream, sep="\t", index=False, na_rep="NA", float_format="%.6g")
     elif fmt == "json":
         stream.write(rows.to_json(orient="records", double_precision=6) + "\n")
-    elif rows.empty:
-        stream.write("no associations pass the filters\n")
     else:
-        stream.write(rows.to_string(index=False, na_rep="NA", float_format=lambda v: f"{v:.4g}") + "\n")
+        stream.write(format_table(kb_table(rows, show), show) + "\n")
+
+
+def _gsea(args) -> None:
+    from linkscan.jobs.enrichment import preranked, ranking, write_rnk
+    from linkscan.storage.inputs.gmt import read_gmt
+
+    if args.max_size < args.min_size:
+        raise LinkscanError(f"--max-size {args.max_size} is below --min-size {args.min_size}; give a range of set "
+                            "sizes, e.g. --min-size 15 --max-size 500")
+    sets = read_gmt(args.gmt)  # a bad file fails before the lookup
+    ranked = ranking(args.gene, args.results, kind=args.kind, cohort=args.cohort)
+    if args.rnk:
+        write_rnk(ranked, args.rnk)
+    table = preranked(ranked, sets, permutations=args.permutations, seed=args.seed, min_size=args.min_size,
+                      max_size=args.max_size)
+    if args.format != "table":
+        print_rows(table, args.format)
+        return
+    print(f"{args.gene}: {len(ranked)} partner genes ranked by {ranked.name} ({args.kind} scan); {len(table)} of "
+          f"{len(sets)} gene sets with {args.min_size}-{args.max_size} of them; {args.permutations} permutations, "
+          f"seed {args.seed}")
+    edges = table["leading_edge"].str.split(";")
+    shown = table[["set", "size", "es", "nes", "pvalue", "qvalue", "lead_size"]].assign(
+        leading_edge=[";".join(genes[:5]) + (";..." if len(genes) > 5 else "") for genes in edges])
+    print(shown.to_string(index=False, na_rep="NA", float_format=lambda v: f"{v:.3g}"))
 
 
 def _demo(args) -> None:
@@ -165,18 +235,38 @@ def _demo(args) -> None:
     run_demo(args.dir, features=args.features, seed=args.seed, workers=args.workers, tile_size=args.tile_size)
 
 
+def _serve(args) -> None:
+    from linkscan.jobs.web import require_extra
+
+    require_extra("linkscan serve")
+    from linkscan.jobs.web.app import serve
+
+    serve(args.results, store=args.store, host=args.host, port=args.port, gmt=args.gmt)
+
+
+def _report(args) -> None:
+    from linkscan.jobs.web import require_extra
+
+    require_extra("linkscan report", ("plotly",))
+    from linkscan.jobs.web.report import DEFAULT_TOP, report
+
+    written = report(args.gene, args.results, args.output, store=args.store, top=args.top or DEFAULT_TOP,
+                     gmt=args.gmt)
+    print(f"wrote {written}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="linkscan",
         description="All-by-all association scans over proteogenomics cohorts.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("demo", help="generate a synthetic pan-cancer set, ingest, scan, look a gene up")
     p.add_argument("--dir", default="linkscan-demo", help="working folder (default: %(default)s)")
-    p.add_argument("--features", type=int, default=2000, help="proteins (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="generator seed (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=default("n_workers"), help="LocalCluster workers (default: one per core)")
-    p.add_argument("--tile-size", type=int, default=default("tile_size"), help="features per block (default: %(default)s)")
+    p.add_argument("--features", type=_whole(100), default=2000, help="proteins (default: %(default)s)")
+    p.add_argument("--seed", type=_whole(0), default=0, help="generator seed (default: %(default)s)")
+    p.add_argument("--workers", type=_whole(OPTION["n_workers"].minimum), default=default("n_workers"), help="LocalCluster workers (default: one per core)")
+    p.add_argument("--tile-size", type=_whole(OPTION["tile_size"].minimum), default=default("tile_size"), help="features per block (default: %(default)s)")
     p.set_defaults(func=_demo)
 
     p = sub.add_parser(
@@ -205,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="that omics holds 0/1 calls (mutations) in a .tsv/.csv table")
     p.add_argument("--gene-map", action="append", metavar="OMICS=TSV",
                    help="two-column TSV feature -> gene symbol for that omics")
-    p.add_argument("--min-samples", type=int, default=10,
+    p.add_argument("--min-samples", type=_whole(1), default=10,
                    help="refuse omics Datasets with fewer samples (default: %(default)s)")
     p.add_argument("--clinical", action="append", metavar="TABLE",
                    help="clinical table: LinkedOmics .tsi (type row CON/BIN/ORD/CAT) or a TSV/CSV, one row per sample")
@@ -228,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", help="run or resume the scan of a job file")
     p.add_argument("job", help="job file (TOML)")
     p.add_argument("--scheduler", help="dask scheduler address (default: the job's, else a LocalCluster)")
-    p.add_argument("--workers", type=int, help="LocalCluster workers (default: the job's [cluster] n_workers)")
+    p.add_argument("--workers", type=_whole(OPTION["n_workers"].minimum),
+                   help="LocalCluster workers (default: the job's [cluster] n_workers)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_submit)
 
@@ -238,9 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", default=default("kind"), choices=KINDS, help="scan kind (default: %(default)s)")
     p.add_argument("--omics-y", default="", help="partner omics (trans of two omics, cis)")
     p.add_argument("--cohorts", nargs="+", help="cohorts (default: all with the omics)")
-    p.add_argument("--tile-size", type=int, default=default("tile_size"), help="features per block (default: %(default)s)")
-    p.add_argument("--tiles", type=int, default=3, help="tiles to time (default: %(default)s)")
-    p.add_argument("--max-workers", type=int, default=8, help="project up to this many workers (default: %(default)s)")
+    p.add_argument("--tile-size", type=_whole(OPTION["tile_size"].minimum), default=default("tile_size"), help="features per block (default: %(default)s)")
+    p.add_argument("--tiles", type=_whole(1), default=3, help="tiles to time (default: %(default)s)")
+    p.add_argument("--max-workers", type=_whole(1), default=8, help="project up to this many workers (default: %(default)s)")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("status", help="tiles done and left, pairs/s, ETA and failures of a job",
@@ -256,18 +347,83 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", help="only the scans of this kind (trans, cis, ...)")
     p.add_argument("--phenotype", help="only this partner (a phenotype, or a partner feature id)")
     p.add_argument("--cohort", help="one cohort's results instead of the meta p")
-    p.add_argument("--top", type=int, help="strongest K partners")
-    p.add_argument("--min-slogp", type=float, help="keep |slogp| >= X (6 = the reference's p < 1e-6)")
-    p.add_argument("--max-fdr", type=float, help="keep Benjamini-Hochberg q <= X (e.g. 0.05)")
+    p.add_argument("--sort", default="meta", metavar="meta|COHORT",
+                   help="rank by the meta p or by one cohort's p, all cohorts shown (default: %(default)s)")
+    p.add_argument("--show", choices=SHOW, default="slogp",
+                   help="what the table's cohort cells hold: signed -log10 p (default), signed p, the effect, "
+                        "the BH q, or samples used")
+    p.add_argument("--top", type=_whole(1), help="the strongest K associations of the answer")
+    p.add_argument("--min-slogp", type=_slogp, help="keep |slogp| >= X (6 = the reference's p < 1e-6)")
+    p.add_argument("--max-fdr", type=_fdr, help="keep Benjamini-Hochberg q <= X (e.g. 0.05)")
     p.add_argument("--format", choices=("table", "tsv", "json"), default="table")
     p.set_defaults(func=_query)
+
+    p = sub.add_parser(
+        "gsea", help="gene set enrichment (preranked GSEA) of a gene's partners",
+        description="Ranks the gene's partners in one scan by signed -log10 p (the meta p, or one cohort's) and "
+                    "runs preranked GSEA on that ranking against the gene sets of a GMT file: weighted "
+                    "Kolmogorov-Smirnov ES, permutation p, NES, Benjamini-Hochberg q over the sets, leading edge.")
+    p.add_argument("gene", help="feature id or gene symbol (case-insensitive)")
+    p.add_argument("--results", required=True, help="a result store, or a folder of them (one per scan kind)")
+    p.add_argument("--gmt", required=True, metavar="SETS.gmt",
+                   help="gene sets: NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2... per line")
+    p.add_argument("--kind", default="trans", help="the scan whose partners are ranked: trans or cis (default: "
+                                                   "%(default)s)")
+    p.add_argument("--cohort", help="rank by one cohort's p instead of the meta p")
+    p.add_argument("--permutations", type=_whole(1), default=1000,
+                   help="random gene sets per set size (default: %(default)s)")
+    p.add_argument("--seed", type=_whole(0), default=0, help="seed of the random gene sets (default: %(default)s)")
+    p.add_argument("--min-size", type=_whole(1), default=15,
+                   help="test sets with at least this many ranked genes (default: %(default)s)")
+    p.add_argument("--max-size", type=_whole(1), default=500,
+                   help="test sets with at most this many ranked genes (default: %(default)s)")
+    p.add_argument("--rnk", metavar="OUT.rnk",
+                   help="also write the ranking as a .rnk file (gene TAB score, no header) for WebGestalt or GSEA")
+    p.add_argument("--format", choices=("table", "tsv", "json"), default="table",
+                   help="table: the main columns and the first leading-edge genes; tsv, json: every column")
+    p.set_defaults(func=_gsea)
+
+    p = sub.add_parser(
+        "serve", help="the JSON API and gene pages over result stores, on loopback",
+        description="Serves the scans of RESULTS over HTTP (FastAPI under uvicorn; pip install \"linkscan[serve]\"): "
+                    "/gene/GENE is the gene page, /api/associations, /api/values, /api/genes and /api/scans the JSON "
+                    "endpoints. Binds to 127.0.0.1 unless told otherwise: the service has no authentication.")
+    p.add_argument("results", help="a result store, or a folder of them (one per scan kind)")
+    p.add_argument("--store", help="the cohort store for per-sample values (default: the one each scan was made of)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=_whole(0), default=8000, help="port (default: %(default)s; 0 takes a free one)")
+    p.add_argument("--gmt", metavar="SETS.gmt", help="gene sets: gene pages end with the enrichment of the gene's "
+                                                      "trans partners (as linkscan gsea)")
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser(
+        "report", help="one gene's page as a self-contained offline HTML file",
+        description="Writes the gene page of GENE (tables and interactive plots of every scan in RESULTS) as one "
+                    "HTML file that opens offline: plotly, the script and the per-sample values are inside.")
+    p.add_argument("gene", help="feature id or gene symbol (case-insensitive)")
+    p.add_argument("--results", required=True, help="a result store, or a folder of them (one per scan kind)")
+    p.add_argument("--store", help="the cohort store for per-sample values (default: the one each scan was made of)")
+    p.add_argument("-o", "--output", required=True, metavar="PAGE.html", help="the HTML file to write")
+    p.add_argument("--gmt", metavar="SETS.gmt", help="gene sets: the page ends with the enrichment of the gene's "
+                                                      "trans partners (as linkscan gsea)")
+    p.add_argument("--top", type=_whole(1),
+                   help="trans partners in the report, strongest by the meta p (default: 50)")
+    p.set_defaults(func=_report)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The command line says what went wrong in one line of its own: the event loop's
+    # report of the client's tasks an interrupt cancelled ("Task exception was never
+    # retrieved ... AllExit") would only bury it.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
         args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `linkscan query ... | head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 128 + signal.SIGPIPE  # as a Unix tool that SIGPIPE ended
     except LinkscanError as exc:
         print(f"linkscan: error: {exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,9 @@ demo.make_gene_page_set(...)``); its modules describe each part in full:
     The tables built on it: :func:`make_gene_page_set` (one :class:`CohortTables` per
     cohort), :func:`write_gene_page_tables` and the constants of the planted effects
     (:data:`STAGE_LEVELS`, :data:`STAGE_UNKNOWN`, :data:`MUTATION_FREQUENCIES`, ...).
+:mod:`linkscan.jobs.demo.gene_sets`
+    The gene sets ``linkscan gsea`` tests on it: :func:`demo_gene_sets` (one set per
+    module, and decoys of filler genes) and :func:`write_demo_gmt` (as a GMT file).
 :mod:`linkscan.jobs.demo.run`
     ``linkscan demo`` itself: :func:`~linkscan.jobs.demo.run.run_demo` generates the set,
     ingests it, runs the four scans and looks :data:`DEMO_GENE` up. It is not imported
@@ -35,7 +38,7 @@ Examples
 (60, True)
 """
 
-from linkscan.jobs.demo import gene_page, proteome
+from linkscan.jobs.demo import gene_page, gene_sets, proteome
 from linkscan.jobs.demo.gene_page import (
     CIS_RHO_RANGE,
     CLINICAL_TYPES,
@@ -59,6 +62,7 @@ from linkscan.jobs.demo.gene_page import (
     make_gene_page_set,
     write_gene_page_tables,
 )
+from linkscan.jobs.demo.gene_sets import DECOY_SETS, DECOY_SIZE, DEMO_GMT, demo_gene_sets, write_demo_gmt
 from linkscan.jobs.demo.proteome import (
     CPTAC_COHORTS,
     DEMO_GENE,
@@ -70,4 +74,4 @@ from linkscan.jobs.demo.proteome import (
     write_tables,
 )
 
-__all__ = [*proteome.__all__, *gene_page.__all__]
+__all__ = [*proteome.__all__, *gene_page.__all__, *gene_sets.__all__]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from linkscan.engine.runner import open_client, run_scan
+from linkscan.jobs.api import lookups
 from linkscan.jobs.cli import print_rows
 from linkscan.jobs.demo import (
     CPTAC_COHORTS,
@@ -23,12 +24,12 @@ from linkscan.jobs.demo import (
     STAGE_LEVELS,
     STAGE_UNKNOWN,
     make_gene_page_set,
+    write_demo_gmt,
     write_gene_page_tables,
 )
 from linkscan.jobs.spec import read_job, write_job
 from linkscan.storage.inputs.ingest import ingest
 from linkscan.storage.inputs.phenotype_ingest import ingest_phenotypes
-from linkscan.storage.results.store import result_stores
 
 __all__ = ["DEMO_SCANS", "run_demo"]
 
@@ -83,6 +84,7 @@ def run_demo(
           f"proteins (seed {seed}): tumor and normal proteomes, RNA, mutations, clinical, survival", file=out)
     tables = make_gene_page_set(n_features=features, seed=seed)
     files = write_gene_page_tables(tables, root / "tables")
+    write_demo_gmt(root, n_features=features)  # the modules as gene sets, for `linkscan gsea`
     print(f"[2/4] ingesting {root / 'tables'} into the cohort store {root / 'store'}", file=out)
     store = root / "store"
     for cohort, paths in files.items():
@@ -105,9 +107,12 @@ def run_demo(
             print(f"    linkscan submit {job}", file=out)
             print("    ", run_scan(read_job(job).scan, client=client), file=out)
     print(f"[4/4] linkscan query {DEMO_GENE} --results {root / 'results'} --top 5", file=out)
-    for store in result_stores(root / "results"):
-        rows = store.lookup(DEMO_GENE, top=5)
-        print(f"== {store.manifest()['kind']}", file=out)
-        sides = [c for c in ("feature", "omics", "partner", "partner_omics") if c in rows.columns]
-        stats = [c for c in rows.columns if c.endswith("_stat")][:3]
-        print_rows(rows[[*sides, "test", "meta_slogp", "meta_log10q", "n_cohorts", *stats]], "table", out)
+    for kind, rows in lookups(DEMO_GENE, root / "results", top=5):
+        print(f"== {kind}", file=out)
+        print_rows(rows, "table", out)
+    results, gmt = root / "results", root / "gene_sets.gmt"
+    print(f"\nThe gene page of {DEMO_GENE} (needs the serve extra: pip install \"linkscan[serve]\"):\n"
+          f"    linkscan serve {results} --gmt {gmt}\n"
+          f"    then open http://127.0.0.1:8000/gene/{DEMO_GENE}\n"
+          f"or as one offline file:\n"
+          f"    linkscan report {DEMO_GENE} --results {results} --gmt {gmt} -o {DEMO_GENE}.html", file=out)

@@ -18,6 +18,8 @@ The modules, in the order a table passes through them:
   tumor and normal samples split by a sample table;
   :mod:`~linkscan.storage.inputs.phenotype_ingest`: clinical and survival tables -> the
   cohort's phenotypes.
+* :mod:`~linkscan.storage.inputs.gmt`: gene set (GMT) files for enrichment; read only,
+  never stored.
 
 Which way they import (there is no cycle): readers, phenotypes and variables import none
 of the others; clinical imports readers and phenotypes (the model it builds), survival

@@ -32,11 +32,14 @@ def test_demo__ends_with_the_planted_gene_on_every_kind_of_scan(demo):
         assert (root / "results" / kind / "complete.json").exists()
     sections = dict(part.split("\n", 1) for part in out.split("[4/4]")[1].split("== ")[1:])
     assert set(sections) == {"trans", "tumor_normal", "phenotype", "cis"}
-    partners = [line.split()[1] for line in sections["trans"].splitlines()[1:] if line.strip()]
+    # the knowledge base's table: partner, meta, then a column per cohort
+    partners = [line.split()[0] for line in sections["trans"].splitlines()[1:] if line.strip()]
     module = next(m for m in MODULES if DEMO_GENE in m.genes)
     assert len(partners) == 5 and set(partners) <= set(module.genes)
     assert "tumor_vs_normal" in sections["tumor_normal"]
-    assert {"stage", "OS", "TP53"} <= {line.split()[2] for line in sections["phenotype"].splitlines()[1:]}
+    assert f"linkscan serve {root / 'results'} --gmt {root / 'gene_sets.gmt'}" in out  # and how to see the page
+    assert (root / "gene_sets.gmt").is_file()
+    assert {"stage", "OS", "TP53"} <= {line.split()[0] for line in sections["phenotype"].splitlines()[1:]}
 
 
 def test_query__formats(demo, capsys):
@@ -202,9 +205,9 @@ def test_submit__bad_job_file_is_a_message(tmp_path, capsys):
 
 def test_query__a_folder_of_scans_by_kind(demo, capsys):
     root, _ = demo
-    assert main(["query", "MKI67", "--results", str(root / "results"), "--format", "tsv", "--top", "1"]) == 0
+    assert main(["query", "MKI67", "--results", str(root / "results"), "--format", "tsv"]) == 0
     rows = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), sep="\t")
-    assert set(rows.kind) == {"trans", "tumor_normal", "phenotype", "cis"}
+    assert set(rows.kind) == {"trans", "tumor_normal", "phenotype", "cis"}  # --top counts the whole answer
     assert main(["query", "MKI67", "--results", str(root / "results"), "--kind", "phenotype",
                  "--phenotype", "stage", "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)
@@ -218,3 +221,35 @@ def test_status__a_finished_job(demo, capsys):
     assert main(["status", str(root / "jobs" / "trans.toml")]) == 0
     out = capsys.readouterr().out
     assert "trans: complete" in out and "tiles: 6 of 6 done (100.0%), 0 left" in out and "failures: none" in out
+
+
+def test_query__top_counts_the_whole_answer_and_pairs_show_once(demo, capsys):
+    root, _ = demo
+    assert main(["query", "MKI67", "--results", str(root / "results"), "--top", "4", "--format", "tsv"]) == 0
+    rows = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), sep="\t")
+    assert len(rows) == 4 and np.all(np.diff(rows.meta_slogp.abs()) <= 0)  # over every scan, strongest first
+    # cis: MKI67's RNA and its protein are both "MKI67": their one association once, not mirrored
+    assert main(["query", "MKI67", "--results", str(root / "results" / "cis"), "--format", "tsv"]) == 0
+    cis = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), sep="\t")
+    pairs = {frozenset({f"{r.omics}:{r.feature}", f"{r.partner_omics}:{r.partner}"}) for r in cis.itertuples()}
+    assert len(pairs) == len(cis) and frozenset({"rna:MKI67", "proteome:MKI67"}) in pairs
+
+
+def test_query__sort_by_a_cohort_and_show(demo, capsys):
+    root, _ = demo
+    trans = str(root / "results" / "trans")
+    assert main(["query", "MKI67", "--results", trans, "--sort", "gbm", "--format", "tsv"]) == 0
+    rows = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), sep="\t")
+    gbm = rows.GBM_slogp.abs().to_numpy()
+    have = ~np.isnan(gbm)
+    assert have[: have.sum()].all() and np.all(np.diff(gbm[have]) <= 0)  # by GBM, rows without GBM last
+    assert {"BRCA_slogp", "OV_slogp", "meta_slogp"} <= set(rows.columns)  # every cohort kept
+    assert main(["query", "MKI67", "--results", trans, "--top", "2", "--show", "p"]) == 0
+    header, first, *_ = capsys.readouterr().out.splitlines()
+    assert header.split()[:3] == ["partner", "meta", "BRCA"]
+    cells = dict(zip(header.split(), first.split()))
+    brca = rows.set_index("partner").loc[cells["partner"], "BRCA_slogp"]
+    want = np.sign(brca) * 10.0 ** -abs(brca)
+    assert float(cells["BRCA"]) == pytest.approx(want, rel=0.05)  # 2 significant digits
+    assert main(["query", "MKI67", "--results", trans, "--sort", "XX"]) == 2
+    assert "sort = 'XX': sort by meta or a cohort of the scan" in capsys.readouterr().err
