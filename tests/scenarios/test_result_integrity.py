@@ -26,8 +26,8 @@ from linkscan.engine.plan import ScanSpec, make_plan
 from linkscan.engine.runner import open_client, run_scan
 from linkscan.errors import LinkscanError, ResultsError
 from linkscan.jobs import demo
-from linkscan.storage.inputs.ingest import ingest
 from linkscan.storage.results.store import ResultStore
+from stores import proteome_store
 
 COHORTS = ("BRCA", "COAD", "LUAD")
 SHARD = "shards/00000.parquet"
@@ -45,11 +45,8 @@ def client():
 @pytest.fixture(scope="module")
 def cohort_store(tmp_path_factory) -> Path:
     """Three synthetic cohorts of 150 proteins; each cohort lacks a few (missing results)."""
-    root = tmp_path_factory.mktemp("cohorts")
-    tables = demo.make_pan_cancer(n_features=150, cohorts=COHORTS, seed=3, samples=(30, 60))
-    for cohort, path in demo.write_tables(tables, root / "tables").items():
-        ingest(root / "store", cohort, "proteome", path)
-    return root / "store"
+    return proteome_store(tmp_path_factory.mktemp("cohorts"), n_features=150, cohorts=COHORTS, seed=3,
+                          samples=(30, 60))
 
 
 def _spec(cohort_store: Path, results: Path) -> ScanSpec:

@@ -13,21 +13,16 @@ import pytest
 
 from linkscan.engine.plan import ScanSpec, make_plan
 from linkscan.errors import JobError
-from linkscan.jobs import demo
 from linkscan.jobs.cli import main
 from linkscan.jobs.spec import read_job, write_job
-from linkscan.storage.inputs.ingest import ingest
+from stores import proteome_store
 
 COHORTS = ("BRCA", "OV")
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("user")
-    tables = demo.make_pan_cancer(n_features=60, cohorts=COHORTS, seed=2, samples=(30, 40))
-    for cohort, path in demo.write_tables(tables, root / "tables").items():
-        ingest(root / "store", cohort, "proteome", path)
-    return root / "store"
+    return proteome_store(tmp_path_factory.mktemp("user"), n_features=60, cohorts=COHORTS, seed=2, samples=(30, 40))
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,13 @@ from linkscan.storage.inputs.cohort_store import CohortStore
 from linkscan.errors import JobError
 from linkscan.storage.inputs.ingest import ingest
 from linkscan.storage.results.store import ResultStore
+from stores import proteome_store
 
 COHORTS = ("BRCA", "COAD", "LUAD")
 
 
 def _make_store(root: Path, n_features: int, seed: int = 3) -> Path:
-    tables = demo.make_pan_cancer(n_features=n_features, cohorts=COHORTS, seed=seed, samples=(30, 60))
-    paths = demo.write_tables(tables, root / "tables")
-    for cohort, path in paths.items():
-        ingest(root / "store", cohort, "proteome", path)
-    return root / "store"
+    return proteome_store(root, n_features=n_features, cohorts=COHORTS, seed=seed, samples=(30, 60))
 
 
 def _all_rows(results: Path) -> pd.DataFrame:

@@ -14,19 +14,16 @@ import pytest
 from linkscan.engine.plan import ScanSpec, make_plan
 from linkscan.engine.status import job_status
 from linkscan.engine.tile import run_tile
-from linkscan.jobs import demo
 from linkscan.jobs.cli import main
 from linkscan.jobs.spec import write_job
-from linkscan.storage.inputs.ingest import ingest
+from stores import proteome_store
 
 
 @pytest.fixture
 def interrupted(tmp_path) -> tuple[Path, object]:
     """A trans scan with 3 of its tiles done (computed here, as a worker would), then its
     cohort store moved away: the machine sees the results only."""
-    tables = demo.make_pan_cancer(n_features=90, cohorts=("BRCA", "OV"), seed=5, samples=(30, 40))
-    for cohort, path in demo.write_tables(tables, tmp_path / "tables").items():
-        ingest(tmp_path / "store", cohort, "proteome", path)
+    proteome_store(tmp_path, n_features=90, cohorts=("BRCA", "OV"), seed=5, samples=(30, 40))
     spec = ScanSpec(store=str(tmp_path / "store"), results=str(tmp_path / "res"), omics="proteome", tile_size=32)
     plan = make_plan(spec)
     plan.context.results.create_or_resume(plan.manifest, plan.features)
