@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from linkscan.engine.plan import Plan
+from linkscan.engine.progress import Progress
 from linkscan.storage.results.schema import Q_SUFFIX
 from linkscan.storage.results.shards import shard_name
 
@@ -39,26 +40,39 @@ def bh_table_of(results, column: str, entries: list[dict]) -> int:
     return int(repeats.sum())
 
 
-def finish(plan: Plan, client, done: dict[str, dict]) -> int:
+def finish(plan: Plan, client, done: dict[str, dict], progress: bool = True) -> int:
     """BH over the whole scan, then compact every shard's parts into one sorted file with
     its q columns, and mark the store complete with every shard's checksums. Returns the
-    rows of the finished store."""
+    rows of the finished store. ``progress`` shows a bar for each of the two rounds."""
     results = plan.context.results
     entries = [done[tile.key] for tile in plan.tiles]
     columns = [f"{c}_slogp" for c in plan.context.cohorts] + ["meta_slogp"]
     futures = [client.submit(bh_table_of, results, column, entries, pure=False) for column in columns]
-    tests = dict(zip(columns, client.gather(futures)))
+    tests = dict(zip(columns, _gathered(client, futures, "BH q-values", "columns", progress)))
     n_shards = plan.manifest["n_shards"]
     futures = [
         client.submit(finish_shard, results, shard,
                       [e for e in entries if str(shard) in e["parts"]], pure=False)
         for shard in range(n_shards)
     ]
-    records = client.gather(futures)
+    records = _gathered(client, futures, "shards", "shards", progress)
     rows = sum(record["rows"] for record in records)
     results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards, "tests": tests,
                            "shard_files": {shard_name(shard): record for shard, record in enumerate(records)}})
     return rows
+
+
+def _gathered(client, futures: list, label: str, unit: str, progress: bool) -> list:
+    """The results of ``futures``, in their order, with a progress bar as they finish."""
+    from distributed import as_completed
+
+    bar = Progress(len(futures), enabled=progress, label=label, unit=unit)
+    try:
+        for _ in as_completed(futures, loop=client.loop):
+            bar.update(1)
+    finally:
+        bar.close()
+    return client.gather(futures)
 
 
 def finish_shard(results, shard: int, entries: list[dict]) -> dict:

@@ -1,4 +1,5 @@
-"""A progress bar for long scans: tiles done, pairs/s and ETA, on standard error.
+"""A progress bar for every phase of a scan: items done (tiles, BH columns, shards), the
+rate (pairs/s for tiles, items/s otherwise) and ETA, on standard error.
 
 On a terminal the bar redraws in place (at most every 0.2 s); into a log file it writes
 one line every ``log_every`` seconds, so that a batch job's log shows progress without
@@ -25,11 +26,16 @@ def clock(seconds: float) -> str:
 
 
 class Progress:
-    """Tracks finished tiles and pairs against the totals of the work to do."""
+    """Tracks finished items (``unit``: tiles, columns, shards) and, for tiles, the pair
+    tests they ran, against the totals of the work to do. Without ``pairs`` the rate and
+    the ETA are in items."""
 
-    def __init__(self, tiles: int, pairs: int, *, stream=None, enabled: bool = True,
-                 log_every: float = 10.0, label: str = "scan"):
-        self.total_tiles, self.total_pairs = tiles, pairs
+    def __init__(self, tiles: int, pairs: int | None = None, *, stream=None, enabled: bool = True,
+                 log_every: float = 10.0, label: str = "scan", unit: str = "tiles"):
+        self.total_tiles = tiles
+        self.counts_pairs = pairs is not None
+        self.total_pairs = pairs if pairs is not None else tiles
+        self.unit = unit
         self.tiles = self.pairs = 0
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled
@@ -45,12 +51,13 @@ class Progress:
         left = self.total_pairs - self.pairs
         eta = clock(left / rate) if rate > 0 and left > 0 else ("0:00:00" if left <= 0 else "?")
         bar = "#" * int(frac * 24)
-        return (f"{self.label} [{bar:<24}] {self.tiles}/{self.total_tiles} tiles "
-                f"{frac:6.1%}  {_human(rate)} pairs/s  elapsed {clock(elapsed)}  ETA {eta}")
+        per = "pairs" if self.counts_pairs else self.unit
+        return (f"{self.label} [{bar:<24}] {self.tiles}/{self.total_tiles} {self.unit} "
+                f"{frac:6.1%}  {_human(rate)} {per}/s  elapsed {clock(elapsed)}  ETA {eta}")
 
     def update(self, tiles: int = 1, pairs: int = 0) -> None:
         self.tiles += tiles
-        self.pairs += pairs
+        self.pairs += pairs if self.counts_pairs else tiles
         now = time.perf_counter()
         if self.enabled and (now - self.last >= self.interval or self.tiles == self.total_tiles):
             self.last = now

@@ -254,7 +254,7 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
     finally:
         bar.close()
     try:
-        report.rows = finish(plan, client, done)
+        report.rows = finish(plan, client, done, progress)
     except Exception as exc:
         if _scheduler_lost(client, exc):
             raise _lost(plan, len(done)) from None

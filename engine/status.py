@@ -29,6 +29,7 @@ class Status:
     holder: dict | None = None  # the lock: who submits (or submitted, if it died)
     failures: list[dict] = field(default_factory=list)
     holder_dead: bool = False  # the lock's process is gone (this host): interrupted
+    finish: tuple[int, int, int, int] | None = None  # finishing: BH columns done/all, shards done/all
 
     def __str__(self) -> str:
         lines = [f"{self.results}: {self.state}"]
@@ -46,6 +47,10 @@ class Status:
                      f"{self.tiles_total - self.tiles_done} left")
         lines.append(f"  pair tests: {self.pairs_done:,} of {self.pairs_total:,}; "
                      f"{self.rate:,.0f} pairs/s" + (f"; ETA {clock(self.eta)}" if self.eta is not None else ""))
+        if self.finish is not None:
+            tables, columns, shards, total = self.finish
+            lines.append(f"  finish: BH q-values of {tables} of {columns} p columns, {shards} of {total} shards "
+                         "written")
         if self.failures:
             last = self.failures[-1]
             lines.append(f"  failures: {len(self.failures)} (last: {last['tile']} at {last['at']}: {last['error']})")
@@ -92,8 +97,12 @@ def job_status(results) -> Status:
     else:
         state = "interrupted" if entries or results.failures() or dead else "not started"
     eta = (total - done_pairs) / rate if running and rate > 0 and not complete else None
+    finish = None
+    if state == "finishing":
+        tables, shards = results.finish_done()
+        finish = (tables, len(manifest["cohorts"]) + 1, shards, manifest["n_shards"])
     return Status(str(results.path), state, manifest["n_tiles"], len(entries), total, done_pairs, rate, eta,
-                  holder, results.failures(), dead)
+                  holder, results.failures(), dead, finish)
 
 
 def _epoch(stamp: str) -> float:

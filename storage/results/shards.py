@@ -40,6 +40,13 @@ class Shards:
             np.save(buffer, np.ascontiguousarray(array, dtype=np.float32))
             put(self.path / "bh" / f"{column}.{name}.npy", buffer.getvalue())
 
+    def finish_done(self) -> tuple[int, int]:
+        """How far a finish has come, from the files it wrote: (p columns whose BH table is
+        saved, shards written). What `linkscan status` shows while a scan finishes."""
+        tables = sum(name.endswith(".log10q.npy") for name in (self.path / "bh").names())
+        shards = sum(name.endswith(".parquet") for name in (self.path / "shards").names())
+        return tables, shards
+
     def q_table(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """The saved BH table of ``column``: (values ascending, log10 q). Local tables are
         memory-mapped: every shard's compaction reads them, and a 10-cohort x

@@ -2,6 +2,7 @@
 option checked, a closed pipe, a job file with a BOM, stores inside each other, and one
 plain line for errors, never a traceback."""
 
+import json
 import os
 import signal
 import subprocess
@@ -212,3 +213,17 @@ def test_run_scan__a_tile_the_cluster_cancels_runs_again(store, finished, tmp_pa
     assert outcome["report"].tiles_total == 3
     shards = sorted((tmp_path / "res" / "shards").glob("*.parquet"))
     assert shards and all(p.read_bytes() == (finished / "shards" / p.name).read_bytes() for p in shards)
+
+
+def test_submit__every_phase_shows_its_progress(store, tmp_path):
+    """The tiles, then the finish's two rounds (BH q-values per p column, then the shards),
+    each with its own progress line on standard error."""
+    job = write_job(tmp_path / "j.toml", store=str(store), results=str(tmp_path / "res"), omics="proteome",
+                    tile_size=32, n_workers=1)
+    out = _linkscan("submit", str(job))
+    assert out.returncode == 0, out.stderr
+    n_shards = json.loads((tmp_path / "res" / "manifest.json").read_text())["n_shards"]
+    lines = out.stderr.splitlines()
+    assert any(line.startswith("scan [") and "3/3 tiles" in line and "pairs/s" in line for line in lines)
+    assert any(line.startswith("BH q-values [") and "3/3 columns" in line and "ETA" in line for line in lines)
+    assert any(line.startswith("shards [") and f"{n_shards}/{n_shards} shards" in line for line in lines)

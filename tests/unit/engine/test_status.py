@@ -82,3 +82,24 @@ def test_cli_status__job_file_or_result_store_without_the_cohort_store(interrupt
     assert main(["status", str(results)]) == 0
     assert capsys.readouterr().out == by_job
     assert by_job.startswith(f"{results}: interrupted\n") and "tiles: 3 of 6 done (50.0%), 3 left" in by_job
+
+
+def test_job_status__a_finishing_scan_shows_the_finish_s_progress(tmp_path):
+    """Every tile done, the lock held, two BH tables and one shard written: `finishing`,
+    with the finish's own counts (as the files show them)."""
+    import numpy as np
+
+    proteome_store(tmp_path, n_features=60, cohorts=("BRCA", "OV"), seed=5, samples=(30, 40))
+    spec = ScanSpec(store=str(tmp_path / "store"), results=str(tmp_path / "res"), omics="proteome", tile_size=32)
+    plan = make_plan(spec)
+    results = plan.context.results
+    results.create_or_resume(plan.manifest, plan.features)
+    for tile in plan.tiles:
+        run_tile(plan.context, tile)
+    _lock(tmp_path / "res", os.getpid())
+    for column in ("BRCA_slogp", "OV_slogp"):
+        results.save_q_table(column, np.zeros(1, np.float32), np.zeros(1, np.float32))
+    (tmp_path / "res" / "shards" / "00000.parquet").write_bytes(b"written")
+    status = job_status(tmp_path / "res")
+    assert status.state == "finishing" and status.finish == (2, 3, 1, plan.manifest["n_shards"])
+    assert f"finish: BH q-values of 2 of 3 p columns, 1 of {plan.manifest['n_shards']} shards written" in str(status)
