@@ -1,6 +1,9 @@
 """Sizing a scan before submitting it: throughput on a sample of its own tiles.
 
-`linkscan bench` plans the scan as `linkscan submit` would, runs a few of its tiles here
+`linkscan bench JOB.toml` plans the job's scan with the same :func:`make_plan` as
+`linkscan submit` (the job's kind, omics, cohorts, phenotypes, mutations, minimums and
+tile size), so its pair tests are the plan's: the sum of ``plan.pairs(tile)`` over every
+tile, the count the runner adds up as tiles finish. It runs a few of those tiles here
 in one process (one worker's share: the kernels are single-threaded), writing their
 result parts to a temporary store exactly as a worker would, then finishes that sample as
 the scan's finish would (BH tables of each p column, compaction of each shard the sample
@@ -17,7 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from linkscan.engine.plan import ScanSpec, make_plan
+from linkscan.engine.plan import Plan, ScanSpec, make_plan
 from linkscan.engine.progress import clock
 
 
@@ -34,6 +37,7 @@ class BenchReport:
     compact_seconds_sampled: float = 0.0  # the sample's shard compaction, all shards
     columns: int = 1  # p columns (one BH task each)
     shards: int = 1  # shards of the whole scan (one compaction task each)
+    scan: str = ""  # what was planned (describe(plan)), printed first
 
     @property
     def rate(self) -> float:
@@ -59,7 +63,8 @@ class BenchReport:
                 + self.compact_seconds_sampled * self.scale / min(workers, self.shards))
 
     def __str__(self) -> str:
-        lines = [
+        lines = [self.scan] if self.scan else []
+        lines += [
             f"sampled {self.tiles_sampled} of {self.tiles_total} tiles: {self.pairs_sampled:,} pair tests "
             f"in {self.seconds_sampled:.2f} s = {self.rate:,.0f} pairs/s per worker (compute and write); "
             f"their finish {self.bh_seconds_sampled + self.compact_seconds_sampled:.2f} s",
@@ -75,6 +80,26 @@ class BenchReport:
         return "\n".join(lines)
 
 
+def describe(plan: Plan) -> str:
+    """One line naming the scan a plan lays out: kind, omics, cohorts, what each feature
+    is tested against, tile size and tiles."""
+    ctx, spec = plan.context, plan.spec
+    if ctx.partners:
+        n_phenotypes = sum(p.omics == "phenotype" for p in ctx.partners)
+        against = [f"{n_phenotypes} phenotypes"] if spec.kind == "phenotype" else ["tumor vs normal"]
+        if spec.kind == "phenotype" and spec.mutations:
+            against.append(f"{len(ctx.partners) - n_phenotypes} {spec.mutations} rows")
+        against = " + ".join(against)
+    elif spec.kind == "cis":
+        against = f"the {spec.omics_y} features of their gene ({len(ctx.cis_pairs):,} pairs)"
+    elif ctx.y is not None:
+        against = f"{ctx.y.n:,} {spec.omics_y} features"
+    else:
+        against = "each other"
+    return (f"scan: {spec.kind} of {spec.omics}, {len(ctx.cohorts)} cohorts ({', '.join(ctx.cohorts)}), "
+            f"{ctx.x.n:,} features against {against}; tile size {spec.tile_size}, {len(plan.tiles):,} tiles")
+
+
 def _size(n: float) -> str:
     for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
@@ -85,7 +110,12 @@ def _size(n: float) -> str:
 
 def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchReport:
     """Run ``tiles`` tiles of the scan ``spec`` spread over its plan (after one untimed
-    warm-up tile that compiles the kernels), finish them, and project the whole scan."""
+    warm-up tile that compiles the kernels), finish them, and project the whole scan.
+
+    ``spec`` is the scan as submitted (a job's ``read_job(path).scan``): the projected pair
+    tests are the plan's own count, ``sum(plan.pairs(t) for t in plan.tiles)``, which is
+    what :func:`linkscan.engine.runner.run_scan` reports. Nothing is written to
+    ``spec.results``; the sample goes to a temporary store."""
     from linkscan.engine.finish import bh_table_of, finish_shard
     from linkscan.engine.tile import run_tile
     from linkscan.storage.results.store import ResultStore
@@ -119,5 +149,5 @@ def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchRepor
         pairs_total=sum(plan.pairs(t) for t in plan.tiles), pairs_sampled=sum(plan.pairs(t) for t in sample),
         seconds_sampled=seconds, bytes_sampled=written, max_workers=max_workers,
         bh_seconds_sampled=bh_seconds, compact_seconds_sampled=compact_seconds, columns=len(columns),
-        shards=plan.manifest["n_shards"],
+        shards=plan.manifest["n_shards"], scan=describe(plan),
     )

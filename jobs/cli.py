@@ -33,6 +33,9 @@ def _ingest(args) -> None:
         "--types": args.types, "--type": args.type, "--levels": args.levels, "--unknown": args.unknown,
         "--endpoint": args.endpoint, "--replace-phenotypes": args.replace_phenotypes,
     }
+    if args.infer_types or args.write_types:
+        _infer_types(args, tables, normals, phenotype_options)
+        return
     # The API checks these too, in its parameters' words; here they are said in flags.
     if not (tables or normals or args.clinical or args.survival):
         raise LinkscanError("nothing to ingest: give OMICS=TABLE, --normal OMICS=TABLE, --clinical TABLE or --survival TABLE")
@@ -75,6 +78,35 @@ def _ingest(args) -> None:
         levels=dict(_assign(item, "--levels", "Stage=Stage I,Stage II,Stage III") for item in args.levels or []),
         unknown=unknown, endpoints=endpoints or None, replace_phenotypes=args.replace_phenotypes, on_written=print,
     )
+
+
+def _infer_types(args, tables, normals, phenotype_options) -> None:
+    """``ingest --infer-types``: print a type per clinical column and write a types file."""
+    from linkscan.storage.inputs.clinical import read_clinical
+    from linkscan.storage.inputs.infer import format_proposal, infer_types, write_types
+
+    if not args.infer_types:
+        raise LinkscanError("--write-types FILE names the file of --infer-types; add --infer-types")
+    given = {"OMICS=TABLE": tables, "--normal": normals, "--samples": args.samples,
+             "--tissue-column": args.tissue_column, "--tissue-value": args.tissue_value,
+             "--participant-column": args.participant_column, "--binary": args.binary, "--gene-map": args.gene_map,
+             "--survival": args.survival, **phenotype_options}
+    others = [flag for flag, value in given.items() if value]
+    if others or not args.clinical or len(args.clinical) > 1:
+        what = f"not {', '.join(others)}" if others else "exactly one"
+        raise LinkscanError(f"--infer-types ingests nothing and reads one --clinical TABLE ({what}); propose the types "
+                            "first, then ingest with --types FILE")
+    path = args.clinical[0]
+    if "://" in path and not args.write_types:
+        raise LinkscanError(f"--infer-types: {path} is not a local file, so its types file cannot go beside it; "
+                            "name one with --write-types FILE")
+    out = args.write_types or str(Path(path).with_name(Path(path).name.split(".")[0] + ".types.tsv"))
+    proposals = infer_types(read_clinical(path))
+    for proposal in proposals:
+        print(format_proposal(proposal))
+    write_types(out, proposals)
+    print(f"{len(proposals)} column type(s) written to {out}; check and edit it, then ingest with --types {out} "
+          "(nothing was ingested)")
 
 
 def _pair(item: str, what: str) -> tuple[str, str]:
@@ -155,12 +187,31 @@ def _submit(args) -> None:
     print(submit(args.job, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet))
 
 
+#: `linkscan bench` flags that describe a scan: for a cohort store only (a job file says its scan).
+_BENCH_SCAN_FLAGS = {"omics": "--omics", "kind": "--kind", "omics_y": "--omics-y", "cohorts": "--cohorts",
+                     "tile_size": "--tile-size"}
+
+
 def _bench(args) -> None:
     from linkscan.engine.bench import bench
     from linkscan.engine.plan import ScanSpec
+    from linkscan.jobs.spec import read_job
 
-    spec = ScanSpec(store=args.store, results="(not written)", kind=args.kind, omics=args.omics,
-                    omics_y=args.omics_y, cohorts=tuple(args.cohorts or ()), tile_size=args.tile_size)
+    target = args.job
+    if "://" in target or Path(target).is_dir():  # a cohort store: the scan from the flags
+        spec = ScanSpec(store=target, results="(not written)", kind=args.kind or default("kind"),
+                        omics=args.omics or "proteome", omics_y=args.omics_y or "",
+                        cohorts=tuple(args.cohorts or ()), tile_size=args.tile_size or default("tile_size"))
+    else:  # a job file: exactly the scan `linkscan submit` runs
+        given = [flag for name, flag in _BENCH_SCAN_FLAGS.items() if getattr(args, name) is not None]
+        if given:
+            raise LinkscanError(f"{', '.join(given)}: the job file {target} says its scan; remove the flag(s), "
+                                "or edit the job (they are for `linkscan bench STORE`)")
+        job = read_job(target)
+        spec = job.scan
+        if "://" not in spec.store and not Path(spec.store).is_dir():
+            raise LinkscanError(f"{job.path}: store = {spec.store}: there is no cohort store there (a relative "
+                                f"path is read from the job file's folder, {job.path.resolve().parent}); fix `store`")
     print(bench(spec, tiles=args.tiles, max_workers=args.max_workers))
 
 
@@ -307,6 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a column's labels in order, e.g. 'Stage=Stage I,Stage II,Stage III,Stage IV'")
     p.add_argument("--unknown", action="append", metavar="NAME=L1,L2",
                    help="labels that mean missing in a column ('*' = every column), e.g. 'Stage=pTX,pNX'")
+    p.add_argument("--infer-types", action="store_true",
+                   help="ingest nothing: propose a type per column of the --clinical table, print the proposal and "
+                        "write it as a --types file to check, edit and pass back")
+    p.add_argument("--write-types", metavar="FILE",
+                   help="with --infer-types: the types file to write (default: TABLE.types.tsv beside the table, "
+                        "TABLE without its suffixes); an existing file is not overwritten")
     p.add_argument("--survival", action="append", metavar="TABLE",
                    help="survival table: <ENDPOINT>_days and <ENDPOINT>_event columns (OS_days, OS_event, ...)")
     p.add_argument("--endpoint", action="append", metavar="NAME=TIME,EVENT",
@@ -323,13 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_submit)
 
-    p = sub.add_parser("bench", help="throughput on a sample of a scan's tiles; projected time and size")
-    p.add_argument("store", help="cohort store")
-    p.add_argument("--omics", default="proteome", help="omics to scan (default: %(default)s)")
-    p.add_argument("--kind", default=default("kind"), choices=KINDS, help="scan kind (default: %(default)s)")
-    p.add_argument("--omics-y", default="", help="partner omics (trans of two omics, cis)")
-    p.add_argument("--cohorts", nargs="+", help="cohorts (default: all with the omics)")
-    p.add_argument("--tile-size", type=_whole(OPTION["tile_size"].minimum), default=default("tile_size"), help="features per block (default: %(default)s)")
+    p = sub.add_parser("bench", help="throughput on a sample of a job's tiles; projected pair tests, time and size",
+                       description="JOB.toml: plans exactly the scan `linkscan submit` runs. A cohort store "
+                                   "instead: the scan of the flags below (every other option at its default).")
+    p.add_argument("job", metavar="JOB_OR_STORE", help="job file (TOML), or a cohort store with the flags below")
+    p.add_argument("--omics", help="STORE only: omics to scan (default: proteome)")
+    p.add_argument("--kind", choices=KINDS, help=f"STORE only: scan kind (default: {default('kind')})")
+    p.add_argument("--omics-y", help="STORE only: partner omics (trans of two omics, cis)")
+    p.add_argument("--cohorts", nargs="+", help="STORE only: cohorts (default: all with the omics)")
+    p.add_argument("--tile-size", type=_whole(OPTION["tile_size"].minimum),
+                   help=f"STORE only: features per block (default: {default('tile_size')})")
     p.add_argument("--tiles", type=_whole(1), default=3, help="tiles to time (default: %(default)s)")
     p.add_argument("--max-workers", type=_whole(1), default=8, help="project up to this many workers (default: %(default)s)")
     p.set_defaults(func=_bench)
