@@ -40,6 +40,7 @@ def ingest(
     levels: Mapping[str, str | Sequence[str]] | None = None,
     unknown: Mapping[str, str | Sequence[str]] | None = None,
     endpoints: Mapping[str, tuple[str, str]] | None = None,
+    rename: Mapping[str, str] | None = None,
     replace_phenotypes: bool = False,
     on_written: Callable[[object], None] | None = None,
 ) -> list:
@@ -75,7 +76,7 @@ def ingest(
         Refuse omics tables (each tissue) with fewer samples.
     clinical, survival
         Clinical and survival tables (one path or several).
-    types, types_file, levels, unknown, endpoints, replace_phenotypes
+    types, types_file, levels, unknown, endpoints, rename, replace_phenotypes
         How to read the phenotype tables: see :func:`linkscan.storage.inputs.phenotype_ingest.ingest_phenotypes`.
     on_written
         Called with each table's summary as soon as it is written (the command line
@@ -107,7 +108,7 @@ def ingest(
     if both:
         raise JobError(f"omics {both[0]!r} gets normal samples from samples and from normal; use one of them")
     phenotype_options = {"types": types, "types_file": types_file, "levels": levels, "unknown": unknown,
-                         "endpoints": endpoints, "replace_phenotypes": replace_phenotypes}
+                         "endpoints": endpoints, "rename": rename, "replace_phenotypes": replace_phenotypes}
     used = [name for name, value in phenotype_options.items() if value]
     if used and not (clinical or survival):
         raise JobError(f"{', '.join(used)} describe phenotype tables; give clinical and/or survival tables")
@@ -138,7 +139,7 @@ def ingest(
     if clinical or survival:
         for summary in ingest_phenotypes(store, cohort, clinical=clinical, survival=survival, types=types,
                                          types_file=types_file, levels=levels, unknown=unknown,
-                                         endpoints=endpoints, replace=replace_phenotypes):
+                                         endpoints=endpoints, rename=rename, replace=replace_phenotypes):
             done(summary)
     return written
 

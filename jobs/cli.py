@@ -31,7 +31,7 @@ def _ingest(args) -> None:
                 raise LinkscanError(f"{what}: omics {omics!r} is given twice; give one table per omics and tissue")
     phenotype_options = {
         "--types": args.types, "--type": args.type, "--levels": args.levels, "--unknown": args.unknown,
-        "--endpoint": args.endpoint, "--replace-phenotypes": args.replace_phenotypes,
+        "--endpoint": args.endpoint, "--rename": args.rename, "--replace-phenotypes": args.replace_phenotypes,
     }
     if args.infer_types or args.write_types:
         _infer_types(args, tables, normals, phenotype_options)
@@ -67,6 +67,12 @@ def _ingest(args) -> None:
         if len(parts) != 2 or not all(parts):
             raise LinkscanError(f"--endpoint {item!r}: write NAME=TIME_COLUMN,EVENT_COLUMN, e.g. OS=os_days,os_event")
         endpoints[name] = tuple(parts)
+    rename: dict[str, str] = {}
+    for item in args.rename or []:
+        old, new = _assign(item, "--rename", "tumor_Stage-Pathological=Stage")
+        if old in rename:
+            raise LinkscanError(f"--rename {old!r} is given twice (to {rename[old]!r} and {new!r}); keep one")
+        rename[old] = new
     ingest(
         args.store, args.cohort, dict(tables), normal=dict(normals), samples=args.samples,
         tissue_column=args.tissue_column,
@@ -76,7 +82,8 @@ def _ingest(args) -> None:
         clinical=args.clinical or [], survival=args.survival or [],
         types=dict(_assign(item, "--type", "Stage=ORD") for item in args.type or []), types_file=args.types,
         levels=dict(_assign(item, "--levels", "Stage=Stage I,Stage II,Stage III") for item in args.levels or []),
-        unknown=unknown, endpoints=endpoints or None, replace_phenotypes=args.replace_phenotypes, on_written=print,
+        unknown=unknown, endpoints=endpoints or None, rename=rename, replace_phenotypes=args.replace_phenotypes,
+        on_written=print,
     )
 
 
@@ -368,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="survival table: <ENDPOINT>_days and <ENDPOINT>_event columns (OS_days, OS_event, ...)")
     p.add_argument("--endpoint", action="append", metavar="NAME=TIME,EVENT",
                    help="survival endpoint from named columns, e.g. OS=overall_survival,overall_free_status")
+    p.add_argument("--rename", action="append", metavar="OLD=NEW",
+                   help="store a clinical column or survival endpoint under another name, so that one phenotype "
+                        "meets across cohorts, e.g. 'tumor_Stage-Pathological=Stage'; --type/--levels/--unknown "
+                        "take the old or the new name")
     p.add_argument("--replace-phenotypes", action="store_true",
                    help="drop the phenotypes stored before (default: merge, same names replaced)")
     p.set_defaults(func=_ingest)

@@ -93,11 +93,15 @@ class ColumnSpec:
         them or unknown; a level that never occurs is fine; BIN: two). ``None``: sorted.
     unknown
         Labels that mean missing in this column.
+    name
+        The name to store the column under (so that one phenotype named differently
+        across cohorts meets); ``None`` keeps the column's name.
     """
 
     type: str | None = None
     levels: tuple[str, ...] | None = None
     unknown: tuple[str, ...] = ()
+    name: str | None = None
 
     def __post_init__(self) -> None:
         if self.type is not None:
@@ -116,7 +120,9 @@ def read_types(path: str | os.PathLike) -> dict[str, ColumnSpec]:
     The first column names the clinical column; the type is in the column named
     ``type`` or ``linkedomics_type`` (any case), else the second column; optional
     columns ``levels`` (the labels in order) and ``unknown`` (labels meaning missing) are
-    comma-separated lists (``\\,`` for a comma inside a label). A header row is expected;
+    comma-separated lists (``\\,`` for a comma inside a label); an optional column ``name``
+    gives the name to store the column under (:attr:`ColumnSpec.name`; empty or ``NA``:
+    its own). A header row is expected;
     a first row whose second cell is a type name is read as data (no header).
 
     Raises
@@ -129,11 +135,12 @@ def read_types(path: str | os.PathLike) -> dict[str, ColumnSpec]:
     rows, lines = table.rows, table.lines
     if table.header[1].strip().upper() in COLUMN_TYPES + (SKIP,):  # no header row
         rows, lines = [list(table.header)] + rows, [table.header_line] + lines
-        type_col, levels_col, unknown_col = 1, None, None
+        type_col, levels_col, unknown_col, name_col = 1, None, None, None
     else:
         type_col = next((lowered.index(n) for n in ("type", "linkedomics_type") if n in lowered[1:]), 1)
         levels_col = lowered.index("levels") if "levels" in lowered[1:] else None
         unknown_col = lowered.index("unknown") if "unknown" in lowered[1:] else None
+        name_col = 1 + lowered[1:].index("name") if "name" in lowered[1:] else None
     specs: dict[str, ColumnSpec] = {}
     first: dict[str, int] = {}
     for line, row in zip(lines, rows):
@@ -151,7 +158,8 @@ def read_types(path: str | os.PathLike) -> dict[str, ColumnSpec]:
             )
         levels = split_list(row[levels_col]) if levels_col is not None and row[levels_col] not in MISSING_LABELS else None
         unknown = split_list(row[unknown_col]) if unknown_col is not None and row[unknown_col] not in MISSING_LABELS else []
-        specs[name] = ColumnSpec(kind, tuple(levels) if levels else None, tuple(unknown))
+        new_name = row[name_col] if name_col is not None and row[name_col] not in MISSING_LABELS else None
+        specs[name] = ColumnSpec(kind, tuple(levels) if levels else None, tuple(unknown), new_name)
     return specs
 
 

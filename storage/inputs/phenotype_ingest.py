@@ -9,6 +9,7 @@ what it gave.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -106,6 +107,48 @@ def _close(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
 
+def _renames(rename: Mapping[str, str] | None, file_specs: Mapping[str, ColumnSpec], names: set[str],
+             id_columns: set[str]) -> dict[str, str]:
+    """Old name -> new name: the types files' ``name`` of the columns present, then ``rename``.
+
+    ``names`` are the clinical columns and survival endpoints of the tables."""
+    out = {old: spec.name for old, spec in file_specs.items() if spec.name and old in names}
+    for old, new in (rename or {}).items():
+        old, new = str(old).strip(), str(new).strip()
+        if not old or not new:
+            raise InputError(f"rename {old!r} -> {new!r}: a side is empty; write OLD=NEW, e.g. "
+                             "--rename 'tumor_Stage-Pathological=Stage'")
+        if old not in names:
+            where = ("is the sample id column of a clinical table; only phenotype columns can be renamed"
+                     if old in id_columns else "is no column of a clinical table nor a survival endpoint"
+                     f"{_close(old, names)}; check the spelling (names are case-sensitive)")
+            raise InputError(f"rename of {old!r}: {old!r} {where}")
+        out[old] = new
+    seen: dict[str, str] = {}
+    for old, new in sorted(out.items()):
+        if new in seen:
+            raise InputError(f"columns {seen[new]!r} and {old!r} are both renamed to {new!r}; a cohort has one "
+                             "phenotype of a name: rename one of them differently, or leave one out")
+        seen[new] = old
+        if new != old and new in names:
+            raise InputError(f"{old!r} is renamed to {new!r}, which is the name of another column or survival "
+                             "endpoint of the tables; choose another name")
+    return out
+
+
+def _by_old_name(given: Mapping, old_of: Mapping[str, str], what: str) -> dict:
+    """``given`` keyed by column name, a renamed column's new name read as its old one."""
+    out = {}
+    for name, value in given.items():
+        old = old_of.get(name, name)
+        if old in out:
+            new = next(n for n, o in old_of.items() if o == old)
+            raise InputError(f"{what} given for column {old!r} under both its name and its new name {new!r}; "
+                             "keep one")
+        out[old] = value
+    return out
+
+
 def ingest_phenotypes(
     store_root: str | os.PathLike,
     cohort: str,
@@ -117,6 +160,7 @@ def ingest_phenotypes(
     levels: Mapping[str, str | Sequence[str]] | None = None,
     unknown: Mapping[str, str | Sequence[str]] | None = None,
     endpoints: Mapping[str, tuple[str, str]] | None = None,
+    rename: Mapping[str, str] | None = None,
     replace: bool = False,
 ) -> list[PhenotypeSummary]:
     """Store clinical and survival tables as ``cohort``'s phenotypes.
@@ -142,10 +186,17 @@ def ingest_phenotypes(
         column must be a level or unknown; overrides the types file's.
     unknown
         Column name (``"*"``: every column) -> labels that mean missing, for clinical
-        and survival columns alike; added to the types file's.
+        and survival columns alike; added to the types file's. ``types``, ``levels``
+        and ``unknown`` may name a renamed column by its old or its new name (not both).
     endpoints
         Endpoint name -> (time column, event column) for every survival table, instead
         of finding ``*_days``/``*_event`` pairs.
+    rename
+        Old name -> new name of clinical columns and survival endpoints: the phenotype
+        is stored under the new name (its ``columns`` attribute keeps the source
+        columns), so that one phenotype named differently across cohorts meets; over a
+        types file's ``name`` column. A types file row describes its column by the old
+        name, or by the new one when no row has the old.
     replace
         Drop the phenotypes stored before; by default they are kept and merged: a
         phenotype of the same name is replaced, the others stay, samples are the union
@@ -162,7 +213,9 @@ def ingest_phenotypes(
         Any table problem (see :mod:`linkscan.storage.inputs.clinical` and
         :mod:`linkscan.storage.inputs.survival`), a name in ``types``/``levels``/``unknown``
         that no table has, levels for an untyped column, a type for the sample id column,
-        two tables giving one phenotype name, no table. Nothing is written then.
+        two tables giving one phenotype name, no table; a rename of a column or endpoint
+        that no table has, with an empty side, of two columns to one name, or to the name
+        of another column or endpoint. Nothing is written then.
     WriteError
         The write failed (the stored phenotypes are kept), or another writer of the
         cohort held its writer lock too long
@@ -189,6 +242,15 @@ def ingest_phenotypes(
     columns = {c for t in tables for c in t.columns}
     id_columns = {t.id_name for t in tables}
     all_columns = columns | {c for t in surv_tables for c in t.columns}
+    surv_found = []
+    for table in surv_tables:
+        extra = {c: given_unknown.get(c, ()) + file_specs.get(c, ColumnSpec()).unknown for c in table.columns}
+        surv_found.append(survival_phenotypes(table, endpoints, {**extra, "*": given_unknown.get("*", ())}))
+    endpoint_names = {p.name for found, _ in surv_found for p in found}
+    renames = _renames(rename, file_specs, columns | endpoint_names, id_columns)
+    old_of = {new: old for old, new in renames.items()}
+    given_types, given_levels, given_unknown = (_by_old_name(given, old_of, what) for given, what in (
+        (given_types, "a type"), (given_levels, "levels"), (given_unknown, "unknown labels")))
     for what, names, pool in (("a type", given_types, columns), ("levels", given_levels, columns),
                               ("unknown labels", given_unknown, all_columns)):
         for name in names:
@@ -205,7 +267,7 @@ def ingest_phenotypes(
 
     specs: dict[str, ColumnSpec] = {}
     for name in columns:
-        base = file_specs.get(name, ColumnSpec())
+        base = file_specs.get(name) or file_specs.get(renames.get(name), ColumnSpec())
         kind = given_types.get(name, base.type)
         lv = given_levels.get(name, base.levels)
         unk = tuple(base.unknown) + given_unknown.get(name, ())
@@ -222,13 +284,11 @@ def ingest_phenotypes(
     reports = []
     for table in tables:
         found, skipped = clinical_phenotypes(table, specs, star)
-        new.extend(found)
         reports.append((table, "clinical", found, skipped))
-    for table in surv_tables:
-        extra = {c: given_unknown.get(c, ()) + file_specs.get(c, ColumnSpec()).unknown for c in table.columns}
-        found, ignored = survival_phenotypes(table, endpoints, {**extra, **star})
+    reports.extend((table, "survival", found, ignored) for table, (found, ignored) in zip(surv_tables, surv_found))
+    for _, _, found, _ in reports:
+        found[:] = [dataclasses.replace(p, name=renames[p.name]) if p.name in renames else p for p in found]
         new.extend(found)
-        reports.append((table, "survival", found, ignored))
 
     origin: dict[str, str] = {}
     for p in new:
