@@ -165,10 +165,11 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
         return report
     results.lock()
     # A lost scheduler is reported once and plainly (see _run); the client's own tracebacks
-    # while it reconnects and closes would only bury that message.
-    client_log = logging.getLogger("distributed.client")
-    level = client_log.level
-    client_log.setLevel(logging.CRITICAL)
+    # while it reconnects and closes (distributed.client, and its batched comm's "Batched
+    # Comm Closed ... CommClosedError", seen once in CI) would only bury that message.
+    quieted = {name: logging.getLogger(name).level for name in _CLIENT_LOGS}
+    for name in quieted:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         if client is None:
             with open_client(address, n_workers=n_workers, threads_per_worker=threads_per_worker,
@@ -176,8 +177,13 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
                 return _run(plan, own, progress, max_in_flight)
         return _run(plan, client, progress, max_in_flight)
     finally:
-        client_log.setLevel(level)
+        for name, level in quieted.items():
+            logging.getLogger(name).setLevel(level)
         results.unlock()
+
+
+#: The loggers of the submitting process's dask client, quiet while a scan runs.
+_CLIENT_LOGS = ("distributed.client", "distributed.batched", "distributed.comm")
 
 
 def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanReport:
