@@ -59,20 +59,12 @@ def kinds_store(tmp_path_factory):
     feature ids, so same genes; fewer features, other samples), mutations, phenotypes."""
     import numpy as np
 
-    from linkscan.storage.inputs.phenotype_ingest import ingest_phenotypes
+    from stores import gene_page_store
 
     root = tmp_path_factory.mktemp("bench_kinds")
     rng = np.random.default_rng(3)
-    tables = demo.make_gene_page_set(n_features=50, cohorts=KIND_COHORTS, seed=5, samples=(60, 70))
-    files = demo.write_gene_page_tables(tables, root / "tables")
-    store = root / "store"
+    store, files = gene_page_store(root, n_features=50, cohorts=KIND_COHORTS, seed=5, samples=(60, 70))
     for cohort, paths in files.items():
-        ingest(store, cohort, "proteome", paths["proteome"])
-        ingest(store, cohort, "proteome", paths["proteome_normal"], tissue="normal")
-        ingest(store, cohort, "mutation", paths["mutation"])
-        ingest_phenotypes(store, cohort, clinical=paths["clinical"], types_file=paths["clinical_types"],
-                          levels={"stage": demo.STAGE_LEVELS}, unknown={"stage": demo.STAGE_UNKNOWN},
-                          survival=paths["survival"])
         proteome = pd.read_csv(paths["proteome"], sep="\t", index_col=0)
         rna = proteome.iloc[:35].fillna(0.0) + rng.normal(0, 0.7, (35, proteome.shape[1]))
         rna.iloc[:, 3:].to_csv(root / f"{cohort}_rna.tsv", sep="\t", na_rep="NA")

@@ -13,9 +13,8 @@ from linkscan.engine.runner import open_client, run_scan
 from linkscan.jobs import demo
 from linkscan.storage.inputs.cohort_store import CohortStore
 from linkscan.errors import JobError
-from linkscan.storage.inputs.ingest import ingest
-from linkscan.storage.inputs.phenotype_ingest import ingest_phenotypes
 from linkscan.storage.results.store import ResultStore
+from stores import gene_page_store
 
 COHORTS = ("BRCA", "COAD")
 
@@ -23,16 +22,7 @@ COHORTS = ("BRCA", "COAD")
 @pytest.fixture(scope="module")
 def gene_page(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("gene_page")
-    tables = demo.make_gene_page_set(n_features=60, cohorts=COHORTS, seed=2, samples=(70, 90))
-    files = demo.write_gene_page_tables(tables, root / "tables")
-    store = root / "store"
-    for cohort, paths in files.items():
-        ingest(store, cohort, "proteome", paths["proteome"])
-        ingest(store, cohort, "proteome", paths["proteome_normal"], tissue="normal")
-        ingest(store, cohort, "mutation", paths["mutation"])
-        ingest_phenotypes(store, cohort, clinical=paths["clinical"], types_file=paths["clinical_types"],
-                          levels={"stage": demo.STAGE_LEVELS}, unknown={"stage": demo.STAGE_UNKNOWN},
-                          survival=paths["survival"])
+    gene_page_store(root, n_features=60, cohorts=COHORTS, seed=2, samples=(70, 90))
     return root
 
 
