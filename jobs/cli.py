@@ -16,7 +16,7 @@ from pathlib import Path
 
 from linkscan.defaults import KINDS, OPTION, default
 from linkscan.errors import LinkscanError
-from linkscan.jobs.tables import SHOW
+from linkscan.jobs.tables import SHOW, format_table, kb_table
 
 
 def _ingest(args) -> None:
@@ -251,8 +251,6 @@ def _query(args) -> None:
 def print_rows(rows, fmt: str, stream=None, show: str = "slogp") -> None:
     """Print lookup rows as the knowledge base's table (:mod:`linkscan.jobs.tables`,
     cohort cells holding ``show``), or every column as TSV or JSON records."""
-    from linkscan.jobs.tables import format_table, kb_table
-
     stream = stream or sys.stdout
     if fmt == "tsv":
         rows.to_csv(stream, sep="\t", index=False, na_rep="NA", float_format="%.6g")
