@@ -27,6 +27,11 @@ P_MODES = ("t", "r")
 REQUIRED = None
 
 
+class Names(list):
+    """The type of a key whose value is a list of names or the path of a text file of
+    one name per line."""
+
+
 @dataclass(frozen=True)
 class Option:
     """One key of a job file.
@@ -57,6 +62,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("", "cohorts", list, [], "[] = every cohort of the store that has the omics (and normals/phenotypes)"),
     Option("", "phenotypes", list, [], "phenotype scans: phenotypes to test; [] = all"),
     Option("", "mutations", str, "", "phenotype scans: a binary omics whose rows are tested as phenotypes"),
+    Option("", "features", Names, [], "feature ids or gene symbols of omics to scan, or a file of one per line; "
+           "[] = all"),
+    Option("", "features_y", Names, [], "the same for the partner side (omics_y, or omics itself); [] = all"),
     # -- the statistics (STATS.md; minimums are its defaults)
     Option("statistics", "min_n", int, 10, "Spearman: minimum overlapping samples", minimum=3),
     Option("statistics", "p_mode", str, "t",

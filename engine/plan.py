@@ -33,7 +33,7 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -90,6 +90,11 @@ class ScanSpec:
     min_events, cox_min_n, cox_min_side
         Survival: fewest events (5), samples (10), and samples on each side of the
         median of the feature (10).
+    features, features_y
+        Feature ids or gene symbols to scan (a gene symbol stands for all of its
+        features) of ``omics`` and of the partner side; empty = all. In a trans scan of
+        one omics they select the pairs with one feature in ``features`` and the other in
+        ``features_y`` (each pair once).
     """
 
     store: str
@@ -111,6 +116,8 @@ class ScanSpec:
     min_events: int = default("min_events")
     cox_min_n: int = default("cox_min_n")
     cox_min_side: int = default("cox_min_side")
+    features: tuple[str, ...] = ()
+    features_y: tuple[str, ...] = ()
 
     def __post_init__(self):
         for name in ("kind", "p_mode"):
@@ -121,6 +128,11 @@ class ScanSpec:
             raise JobError("kind = 'cis' needs omics_y, the omics to match each feature's gene in")
         if self.omics_y and self.kind in ("tumor_normal", "phenotype"):
             raise JobError(f"kind = {self.kind!r} scans one omics; remove omics_y")
+        if self.features_y and self.kind in ("tumor_normal", "phenotype"):
+            raise JobError(f"features_y restricts a partner omics; kind = {self.kind!r} has none (choose its "
+                           "features with `features`, its phenotypes with `phenotypes`)")
+        if self.features_y and self.kind == "cis" and not self.omics_y:
+            raise JobError("features_y needs omics_y")
         if (self.phenotypes or self.mutations) and self.kind != "phenotype":
             raise JobError("phenotypes and mutations belong to kind = 'phenotype' scans")
         for name in ("cohorts", "phenotypes"):
@@ -152,6 +164,16 @@ class Side:
     tokens: tuple[str, ...] = ()  # per cohort: identity of the ingested data (fingerprint)
     versions: tuple[str, ...] = ()  # per cohort: the stored version planned with (tiles read it)
     tissue: str = "tumor"
+    codes: np.ndarray | None = field(default=None, repr=False)  # codes of a subset side (else offset + position)
+
+    def code(self, positions: np.ndarray) -> np.ndarray:
+        """Codes in the universe of ``positions`` (within this side)."""
+        return self.offset + positions if self.codes is None else self.codes[positions]
+
+    def subset(self, positions: np.ndarray) -> Side:
+        """The side's features at ``positions`` (sorted), keeping their codes."""
+        return replace(self, n=len(positions), codes=self.code(positions),
+                       local_index=tuple(index[positions] for index in self.local_index))
 
     def block(self, b: int, tile_size: int) -> np.ndarray:
         """Positions (within this side) of block ``b``."""
@@ -179,6 +201,19 @@ class Partner:
     def test(self) -> str:
         return TEST_OF_TYPE[self.type]
 
+    @property
+    def groups(self) -> tuple[str, str]:
+        """Two-group partners: the labels of the group tested as x and of y (an effect > 0
+        means higher values in x); ("", "") for the others."""
+        if self.type == "TN":
+            return ("tumor", "normal")
+        if self.type != "BIN" or len(self.levels) != 2:
+            return ("", "")
+        if self.omics != "phenotype":
+            return ("mutated", "not mutated")
+        x = 1 if self.levels == ("0", "1") else 0  # STATS.md: the group coded 1, else the first level
+        return (self.levels[x], self.levels[1 - x])
+
 
 @dataclass(frozen=True)
 class ScanContext:
@@ -195,6 +230,7 @@ class ScanContext:
     partners: tuple[Partner, ...] = ()  # tumor_normal and phenotype scans
     normal: Side | None = None  # tumor_normal: the normal samples, x's positions
     spec: ScanSpec | None = None  # the statistics options and minimums
+    once: bool = False  # x and y are subsets of one omics: a pair in both orders is scanned once
     tile_size: int = 500
     shard_size: int = 64
     results: ResultStore | None = None
@@ -224,6 +260,12 @@ class Plan:
         return self.manifest["tile_pairs"][tile.key]
 
 
+def two_groups(kind: str) -> bool:
+    """Whether a scan of ``kind`` can have two-group tests (its rows then say how many
+    samples of each group a test used)."""
+    return kind in ("tumor_normal", "phenotype")
+
+
 def tile_pairs(ctx: ScanContext, tile: Tile) -> int:
     """Cohort-pair tests ``tile`` runs in the scan ``ctx``."""
     ni = len(ctx.x.block(tile.i, ctx.tile_size))
@@ -233,12 +275,25 @@ def tile_pairs(ctx: ScanContext, tile: Tile) -> int:
         first, last = ctx.x.block(tile.i, ctx.tile_size)[[0, -1]]
         pairs = ctx.cis_pairs[:, 0]
         count = np.searchsorted(pairs, last, "right") - np.searchsorted(pairs, first)
+    elif ctx.once:
+        count = once_mask(ctx, ctx.x.code(ctx.x.block(tile.i, ctx.tile_size)),
+                          ctx.y.code(ctx.y.block(tile.j, ctx.tile_size))).sum()
     elif ctx.y is None:
         nj = len(ctx.x.block(tile.j, ctx.tile_size))
         count = ni * (ni - 1) // 2 if tile.i == tile.j else ni * nj
     else:
         count = ni * len(ctx.y.block(tile.j, ctx.tile_size))
     return int(count) * len(ctx.cohorts)
+
+
+def once_mask(ctx: ScanContext, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) mask of the pairs of codes (a in x, b in y) that a scan of one
+    omics with feature lists runs: not a feature with itself, and a pair that is also
+    (b in x, a in y) only once, with the smaller code first."""
+    in_x = np.isin(b, ctx.x.codes if ctx.x.codes is not None else b)
+    in_y = np.isin(a, ctx.y.codes if ctx.y.codes is not None else a)
+    a, b = a[:, None], b[None, :]
+    return (a != b) & ~(in_x[None, :] & in_y[:, None] & (b < a))
 
 
 def plan_tiles(n_x: int, tile_size: int, n_y: int | None = None, *, one_d: bool = False) -> list[Tile]:
@@ -252,8 +307,39 @@ def plan_tiles(n_x: int, tile_size: int, n_y: int | None = None, *, one_d: bool 
     return [Tile(i, j) for i in range(bx) for j in range(-(-n_y // tile_size))]
 
 
-def _side(store, cohorts, omics: str, offset: int) -> tuple[Side, pd.DataFrame, list]:
-    """The sorted union of ``omics``'s features over ``cohorts``."""
+def select_features(table: pd.DataFrame, names, key: str, omics: str) -> np.ndarray:
+    """Sorted positions in ``table`` (feature, gene) of ``names``: each a feature id or a
+    gene symbol (all of its features), case-insensitively. Unknown names are a JobError
+    that lists them with close matches."""
+    ids = table["feature"].str.lower()
+    genes = table["gene"].str.lower()
+    by_id = pd.Series(np.arange(len(table)), index=ids.to_numpy())
+    by_gene = pd.Series(np.arange(len(table)), index=genes.to_numpy())
+    found, unknown = [], []
+    for name in names:
+        low = name.strip().lower()
+        if low in by_id.index:
+            found.append(np.atleast_1d(by_id[low]))
+        elif low and low in by_gene.index:
+            found.append(np.atleast_1d(by_gene[low]))
+        else:
+            unknown.append(name)
+    if unknown:
+        known = sorted(set(table["gene"]) - {""}) or list(table["feature"])
+        hints = []
+        for name in unknown[:5]:
+            close = difflib.get_close_matches(name, known, n=3)
+            hints.append(f"{name!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise JobError(f"{key}: {len(unknown)} of {len(names)} names are neither a feature id nor a gene symbol of "
+                       f"omics {omics!r} in the scan's cohorts: {', '.join(hints)}{more}; fix or remove them")
+    return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+
+
+def _side(store, cohorts, omics: str, offset: int, names=(), key: str = "features"
+          ) -> tuple[Side, pd.DataFrame, list]:
+    """The sorted union of ``omics``'s features over ``cohorts`` (only ``names``, ids or
+    gene symbols, when given)."""
     frames, tokens, versions, datasets = {}, [], [], []
     for cohort in cohorts:
         ds = store.open(cohort, omics)
@@ -271,11 +357,13 @@ def _side(store, cohorts, omics: str, offset: int) -> tuple[Side, pd.DataFrame, 
         .drop_duplicates("feature", keep="first")
         .sort_values("feature", kind="stable", ignore_index=True)
     )
+    if names:
+        universe = universe.iloc[select_features(universe, names, key, omics)].reset_index(drop=True)
     ids = universe["feature"].to_numpy()
     local_index = []
     for cohort in cohorts:
         index = np.full(len(ids), -1, dtype=np.int64)
-        index[np.searchsorted(ids, frames[cohort]["feature"].to_numpy())] = np.arange(len(frames[cohort]))
+        _place(index, ids, frames[cohort]["feature"].to_numpy())
         local_index.append(index)
     side = Side(omics=omics, offset=offset, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens),
                 versions=tuple(versions))
@@ -323,11 +411,20 @@ def make_plan(spec: ScanSpec) -> Plan:
         raise JobError(f"min_cohorts = {spec.min_cohorts} but the scan has {len(cohorts)} cohorts "
                        f"({', '.join(cohorts)}): no pair could have a meta p; lower min_cohorts to at most "
                        f"{len(cohorts)}, or add cohorts")
-    x, x_table, x_sets = _side(store, cohorts, spec.omics, 0)
-    tables = [x_table]
     y = samples = cis_pairs = None
+    once = spec.kind == "trans" and not spec.omics_y and bool(spec.features or spec.features_y)
+    if once:
+        # one omics, chosen pairs: the universe is the features of either list, and
+        # both sides are subsets of it (a pair of two listed features is scanned once)
+        both = () if not (spec.features and spec.features_y) else spec.features + spec.features_y
+        full, x_table, x_sets = _side(store, cohorts, spec.omics, 0, both)
+        x, y = (full.subset(select_features(x_table, names, key, spec.omics)) if names else full
+                for names, key in ((spec.features, "features"), (spec.features_y, "features_y")))
+    else:
+        x, x_table, x_sets = _side(store, cohorts, spec.omics, 0, spec.features)
+    tables = [x_table]
     if spec.omics_y:
-        y, y_table, y_sets = _side(store, cohorts, spec.omics_y, x.n)
+        y, y_table, y_sets = _side(store, cohorts, spec.omics_y, x.n, spec.features_y, "features_y")
         tables.append(y_table)
         samples = tuple(_shared_samples(c, dx, dy) for c, dx, dy in zip(cohorts, x_sets, y_sets))
     if spec.kind == "cis":
@@ -343,13 +440,19 @@ def make_plan(spec: ScanSpec) -> Plan:
         partners = _phenotype_partners(store, cohorts, spec, x_sets)
     if partners:
         tables.append(pd.DataFrame({"feature": [p.name for p in partners], "gene": "",
-                                    "omics": [p.omics for p in partners]}))
+                                    "omics": [p.omics for p in partners],
+                                    "x_group": [p.groups[0] for p in partners],
+                                    "y_group": [p.groups[1] for p in partners]}))
     features = pd.concat(tables, ignore_index=True)
+    if partners:
+        features[["x_group", "y_group"]] = features[["x_group", "y_group"]].fillna("")
     features.insert(0, "code", np.arange(len(features), dtype=np.int32))
     if partners:
         n_pairs = x.n * len(partners)
     elif spec.kind == "cis":
         n_pairs = len(cis_pairs)
+    elif once:
+        n_pairs = x.n * y.n
     else:
         n_pairs = x.n * y.n if y else x.n * (x.n - 1) // 2
     shard_size = shard_size_for(len(features), n_pairs)
@@ -362,6 +465,8 @@ def make_plan(spec: ScanSpec) -> Plan:
         "inputs": list(x.tokens) + (list(y.tokens) if y else []) + (list(normal.tokens) if normal else []),
         "partners": [f"{p.omics}:{p.name}:{p.type}" for p in partners],
         "phenotypes": list(spec.phenotypes),
+        "features": list(spec.features),
+        "features_y": list(spec.features_y),
         "mutations": spec.mutations,
         "minimums": [spec.min_tumor, spec.min_normal, spec.min_samples, spec.min_group, spec.min_events,
                      spec.cox_min_n, spec.cox_min_side],
@@ -369,12 +474,15 @@ def make_plan(spec: ScanSpec) -> Plan:
         "p_mode": spec.p_mode,
         "min_cohorts": spec.min_cohorts,
         "tile_size": spec.tile_size,
+        "two_groups": two_groups(spec.kind),
     }
     fingerprint = hashlib.sha256(json.dumps(scan, sort_keys=True).encode()).hexdigest()
+    if x.n == 0 or (y is not None and y.n == 0):
+        raise JobError("the scan's feature lists select no feature")
     tiles = tuple(plan_tiles(x.n, spec.tile_size, y.n if y and spec.kind == "trans" else None,
                              one_d=spec.kind != "trans"))
     context = ScanContext(
-        store=str(spec.store), kind=spec.kind, cohorts=cohorts, x=x, y=y, samples=samples,
+        store=str(spec.store), kind=spec.kind, cohorts=cohorts, x=x, y=y, samples=samples, once=once,
         cis_pairs=cis_pairs, partners=partners, normal=normal, spec=spec, tile_size=spec.tile_size,
         shard_size=shard_size, results=ResultStore(str(spec.results)),
     )
@@ -437,17 +545,24 @@ def _gene_pairs(x_table: pd.DataFrame, y_table: pd.DataFrame) -> np.ndarray:
     return pairs[["x", "y"]].to_numpy(dtype=np.int64).reshape(-1, 2)
 
 
+def _place(index: np.ndarray, ids: np.ndarray, features: np.ndarray) -> None:
+    """index[position in ``ids``] = row of ``features`` holding that id (ids sorted;
+    features not in ``ids`` are skipped)."""
+    at = np.searchsorted(ids, features)
+    if len(ids) == 0:
+        return
+    known = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == features)
+    index[at[known]] = np.flatnonzero(known)
+
+
 def _normal_side(store, cohorts, omics: str, x_table: pd.DataFrame) -> Side:
     """Rows of each cohort's normal Dataset for the positions of the (tumor) universe."""
     ids = x_table["feature"].to_numpy()
     local_index, tokens, versions = [], [], []
     for cohort in cohorts:
         ds = store.open(cohort, omics, tissue="normal")
-        features = ds["feature"].to_numpy().astype(str)
         index = np.full(len(ids), -1, dtype=np.int64)
-        at = np.searchsorted(ids, features)
-        known = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == features)
-        index[at[known]] = np.flatnonzero(known)
+        _place(index, ids, ds["feature"].to_numpy().astype(str))
         local_index.append(index)
         tokens.append(f"{ds.attrs.get('ingested_at', '')}:{ds.sizes['feature']}x{ds.sizes['sample']}")
         versions.append(ds.attrs["version"])
@@ -490,7 +605,7 @@ def _phenotype_partners(store, cohorts, spec: ScanSpec, x_sets) -> tuple[Partner
                 event = np.where(p.event < 0, np.nan, p.event).astype(np.float64)
                 data.append({"time": np.asarray(p.time, dtype=np.float64), "event": event})
             else:
-                x_code = 1 if level == ("0", "1") else 0  # STATS.md: the group coded 1, else the first level
+                x_code = 1 if level == ("0", "1") else 0  # as Partner.groups
                 data.append({"codes": np.asarray(p.codes, dtype=np.int64), "x_code": x_code})
         partners.append(Partner(name, "phenotype", kind, level, tuple(data)))
     if spec.mutations:

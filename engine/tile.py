@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from linkscan.engine.plan import ScanContext, Side, Tile
+from linkscan.engine.plan import ScanContext, Side, Tile, once_mask, two_groups
 from linkscan.storage.inputs.cohort_store import CohortStore, PinnedValues
 from linkscan.storage.results.schema import TESTS
 
@@ -52,12 +52,14 @@ class _Results:
         self.test = np.broadcast_to(np.asarray([TESTS.index(t) for t in np.atleast_1d(test)], np.int8), (p,))
         self.stat = np.full((k, p), np.nan, dtype=np.float32)
         self.n = np.zeros((k, p), dtype=np.int16)
+        self.nx = np.zeros((k, p), dtype=np.int16)  # two-group tests: samples of the x group
         self.slogp = np.full((k, p), np.nan)
         self.floored = np.zeros((k, p), dtype=bool)
 
-    def put(self, c: int, where, effect, n, logp, direction=None):
+    def put(self, c: int, where, effect, n, logp, direction=None, nx=None):
         """Store results; ``direction`` gives the sign when it is not the effect's (Cox:
-        log HR; a fit that did not converge has no effect and is signed +)."""
+        log HR; a fit that did not converge has no effect and is signed +); ``nx`` the
+        x group's samples of a two-group test."""
         from linkscan.kernels.pvalues import signed_log10p
         from linkscan.kernels.spearman import LOG_P_FLOOR
 
@@ -65,6 +67,8 @@ class _Results:
         self.n[c, where] = n
         self.slogp[c, where] = signed_log10p(effect if direction is None else direction, logp)
         self.floored[c, where] = logp == LOG_P_FLOOR  # only mode r floors
+        if nx is not None:
+            self.nx[c, where] = np.where(n > 0, nx, 0)
 
 
 def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
@@ -75,8 +79,13 @@ def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
     bi, bj = ctx.x.block(tile.i, ctx.tile_size), y.block(tile.j, ctx.tile_size)
     ni, nj = len(bi), len(bj)
     diagonal = ctx.y is None and tile.i == tile.j
-    a, b = np.triu_indices(ni, 1) if diagonal else np.divmod(np.arange(ni * nj), nj)
-    out = _Results(len(ctx.cohorts), ctx.x.offset + bi[a], y.offset + bj[b], "spearman")
+    if diagonal:
+        a, b = np.triu_indices(ni, 1)
+    elif ctx.once:
+        a, b = np.nonzero(once_mask(ctx, ctx.x.code(bi), y.code(bj)))
+    else:
+        a, b = np.divmod(np.arange(ni * nj), nj)
+    out = _Results(len(ctx.cohorts), ctx.x.code(bi[a]), y.code(bj[b]), "spearman")
     flat = np.full((ni, nj), -1, dtype=np.int64)
     flat[a, b] = np.arange(len(a))
     for c in range(len(ctx.cohorts)):
@@ -107,7 +116,7 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
     bi = ctx.x.block(tile.i, ctx.tile_size)
     lo, hi = np.searchsorted(ctx.cis_pairs[:, 0], [bi[0], bi[-1] + 1])
     pairs = ctx.cis_pairs[lo:hi]
-    out = _Results(len(ctx.cohorts), ctx.x.offset + pairs[:, 0], ctx.y.offset + pairs[:, 1], "spearman")
+    out = _Results(len(ctx.cohorts), ctx.x.code(pairs[:, 0]), ctx.y.code(pairs[:, 1]), "spearman")
     for c in range(len(ctx.cohorts)):
         local_x = ctx.x.local_index[c][pairs[:, 0]]
         local_y = ctx.y.local_index[c][pairs[:, 1]]
@@ -138,7 +147,7 @@ def _tumor_normal(ctx: ScanContext, tile: Tile) -> _Results:
     from linkscan.kernels.wilcoxon import wilcoxon_block
 
     bi = ctx.x.block(tile.i, ctx.tile_size)
-    out = _Results(len(ctx.cohorts), ctx.x.offset + bi, np.full(len(bi), ctx.x.n), "wilcoxon")
+    out = _Results(len(ctx.cohorts), ctx.x.code(bi), np.full(len(bi), ctx.x.n), "wilcoxon")
     for c in range(len(ctx.cohorts)):
         pt, vt = _rows(ctx, ctx.x, c, bi)
         pn, vn = _rows(ctx, ctx.normal, c, bi)
@@ -150,7 +159,7 @@ def _tumor_normal(ctx: ScanContext, tile: Tile) -> _Results:
         st = ctx.spec
         hl, n, logp = wilcoxon_block(values, group, min_x=st.min_tumor, min_y=st.min_normal,
                                      require_nonzero=True)
-        out.put(c, both, hl, n, logp)
+        out.put(c, both, hl, n, logp, nx=_finite_in(values, group == 1))
     return out
 
 
@@ -163,7 +172,7 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
 
     bi = ctx.x.block(tile.i, ctx.tile_size)
     k, parts, st = len(ctx.cohorts), ctx.partners, ctx.spec
-    out = _Results(k, np.repeat(ctx.x.offset + bi, len(parts)),
+    out = _Results(k, np.repeat(ctx.x.code(bi), len(parts)),
                    np.tile(ctx.x.n + np.arange(len(parts)), len(bi)),
                    np.tile([p.test for p in parts], len(bi)))
     for c in range(k):
@@ -175,7 +184,7 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
             if data is None:
                 continue
             where = present * len(parts) + j
-            direction = None
+            direction = nx = None
             if partner.type == "CON":
                 rho, n, logp = spearman_block(values, data["values"][None, :], min_n=st.min_n, p_mode=st.p_mode)
                 effect, n, logp = rho[:, 0], n[:, 0], logp[:, 0]
@@ -191,13 +200,19 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
                 group = np.where(codes == data["x_code"], 1, np.where(codes >= 0, 0, -1)).astype(np.int8)
                 effect, n, logp = wilcoxon_block(values, group, min_x=st.min_group, min_y=st.min_group,
                                                  min_total=st.min_samples)
+                nx = _finite_in(values, group == 1)
             elif partner.type == "ORD":
                 effect, n, logp = jt_block(values, data["codes"], min_n=st.min_samples)
             else:  # CAT
                 effect, n, logp = anova_block(values, data["codes"], min_n=st.min_samples)
                 direction = np.zeros_like(effect)  # STATS.md: p unsigned (sign +)
-            out.put(c, where, effect, n, logp, direction)
+            out.put(c, where, effect, n, logp, direction, nx)
     return out
+
+
+def _finite_in(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Finite values of each feature among ``columns`` (a group's samples)."""
+    return np.isfinite(values[:, columns]).sum(axis=1)
 
 
 COMPUTE = {"trans": _spearman_dense, "cis": _spearman_cis, "tumor_normal": _tumor_normal,
@@ -220,6 +235,9 @@ def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
         counts = np.tile(res.n[c, keep], 2)
         columns[f"{cohort}_stat"] = np.tile(res.stat[c, keep], 2)
         columns[f"{cohort}_n"] = pd.arrays.IntegerArray(counts, counts == 0)
+        if two_groups(ctx.kind):
+            nx = np.tile(res.nx[c, keep], 2)
+            columns[f"{cohort}_nx"] = pd.arrays.IntegerArray(nx, (nx == 0) | (counts == 0))
         columns[f"{cohort}_slogp"] = np.tile(res.slogp[c, keep].astype(np.float32), 2)
         if ctx.spec.p_mode == "r":
             columns[f"{cohort}_floored"] = np.tile(res.floored[c, keep], 2)

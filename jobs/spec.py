@@ -24,7 +24,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from linkscan.defaults import KINDS, OPTION, OPTIONS, SECTIONS, default
+from linkscan.defaults import KINDS, OPTION, OPTIONS, SECTIONS, Names, default
 from linkscan.engine.plan import ScanSpec
 from linkscan.errors import JobError
 
@@ -71,6 +71,10 @@ def _check(path: Path, section: str, key: str, value, kind: type):
         raise JobError(f"{where} = {value!r} must be an integer (no quotes), e.g. {key} = {SCHEMA[section][key][1]}")
     if kind is str and not isinstance(value, str):
         raise JobError(f"{where} = {value!r} must be a string (in quotes)")
+    if kind is Names and not (isinstance(value, str) or isinstance(value, list)
+                              and all(isinstance(v, str) for v in value)):
+        raise JobError(f"{where} = {value!r} must be a list of names, e.g. [\"MKI67\", \"TP53\"], or the path "
+                       "of a text file with one name per line")
     if kind is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise JobError(f"{where} = {value!r} must be a list of names, e.g. [\"BRCA\", \"LUAD\"]")
 
@@ -146,6 +150,8 @@ def read_job(path: str | Path) -> Job:
             cohorts=tuple(top["cohorts"]),
             phenotypes=tuple(top["phenotypes"]),
             mutations=top["mutations"],
+            features=_names(path, base, "features", top["features"]),
+            features_y=_names(path, base, "features_y", top["features_y"]),
             tile_size=merged["scan"]["tile_size"],
             **merged["statistics"],
         )
@@ -182,6 +188,17 @@ def _check_tls(path: Path, base: Path, settings: dict) -> None:
                 f"file's folder, {base}); give the path of a PEM file"
             )
         settings[key] = str(file)
+
+
+def _names(path: Path, base: Path, key: str, value) -> tuple[str, ...]:
+    """A names key's value: its list, or the names in the file it gives (relative to
+    the job file's folder)."""
+    from linkscan.engine.samples import read_names
+
+    try:
+        return read_names(value, base, key)
+    except JobError as exc:
+        raise JobError(f"{path}: {exc}") from None
 
 
 def _resolve(base: Path, value: str) -> str:
