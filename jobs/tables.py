@@ -57,7 +57,13 @@ def _cell(rows: pd.DataFrame, prefix: str, show: str) -> pd.Series | None:
         log10q = rows.get(f"{prefix}_log10q")
         return None if log10q is None else 10.0 ** log10q.astype(np.float64)
     if show == "n":
-        return rows.get("n_cohorts" if prefix == "meta" else f"{prefix}_n")
+        n = rows.get("n_cohorts" if prefix == "meta" else f"{prefix}_n")
+        nx = rows.get(f"{prefix}_nx")
+        if nx is None or nx.isna().all():
+            return n
+        # two-group tests: the x group's samples / the y group's
+        return pd.Series([f"{a}/{b - a}" if not pd.isna(a) else ("" if pd.isna(b) else f"{b}")
+                          for a, b in zip(nx, n)], index=n.index, dtype=object)
     return rows.get(f"{prefix}_stat")
 
 
@@ -77,8 +83,10 @@ def kb_table(rows: pd.DataFrame, show: str = "slogp") -> pd.DataFrame:
     Returns
     -------
     Columns ``feature`` (when the query matched several features), ``partner``,
-    ``partner_omics`` and ``test`` (when the scan has several), ``meta``, then one column
-    per cohort; numbers, NaN where there is no result.
+    ``partner_omics`` and ``test`` (when the scan has several), ``x vs y`` (the groups of
+    two-group tests, whose effect is x - y), ``meta``, then one column per cohort;
+    numbers, NaN where there is no result; with ``n``, a two-group test's cell is the
+    text ``NX/NY``, the samples of each group.
     """
     if show not in SHOW:
         raise JobError(f"show = {show!r}: use one of {', '.join(SHOW)}")
@@ -89,10 +97,12 @@ def kb_table(rows: pd.DataFrame, show: str = "slogp") -> pd.DataFrame:
     for column in ("partner_omics", "test"):
         if column in rows and rows[column].nunique() > 1:
             out[column] = rows[column].astype(str)
+    if "x_group" in rows and (rows["x_group"] != "").any():  # two-group tests: effect = x - y
+        out["x vs y"] = [f"{x} vs {y}" if x else "" for x, y in zip(rows["x_group"], rows["y_group"])]
     for prefix in ["meta", *cohorts_of(rows)]:
         values = _cell(rows, prefix, show)
         if values is not None:
-            out[prefix] = values.astype(np.float64)
+            out[prefix] = values if values.dtype == object else values.astype(np.float64)
     return pd.DataFrame(out).reset_index(drop=True)
 
 

@@ -59,7 +59,9 @@ class Lookups:
         One row per (feature, partner) with ids decoded, sorted by the ranking column's
         absolute value, descending (nulls last); a cohort without a result reads as NaN
         (its float columns) and NA (its count). Scans of two omics add the omics of both
-        sides.
+        sides; scans with two-group tests add ``x_group`` and ``y_group`` (the effect is
+        x - y; ``COHORT_nx`` counts the x group's samples, ``n - nx`` the y group's; ""
+        for tests of other kinds).
 
         Raises
         ------
@@ -108,6 +110,11 @@ class Lookups:
         out["feature"] = ids[feature_codes]
         out["partner"] = ids[partner_codes]
         out.insert(2, "partner_gene", features["gene"].to_numpy()[partner_codes])
+        if "x_group" in features:  # the two-group tests' groups: of the side that has them
+            for at, column in enumerate(("x_group", "y_group"), start=3):
+                labels = features[column].to_numpy().astype(object)
+                out.insert(at, column, np.where(labels[partner_codes] != "", labels[partner_codes],
+                                                labels[feature_codes]))
         if features["omics"].nunique() > 1:
             omics = features["omics"].to_numpy()
             out.insert(1, "omics", omics[feature_codes])

@@ -36,6 +36,9 @@ PAIR_COLUMNS = {
     "partner": ("int32", "code of the partner feature"),
     "test": (TEST_DTYPE, "the test that made the row: " + ", ".join(TESTS)),
 }
+#: Only in scans with two-group tests (tumor vs normal, binary phenotypes, mutations):
+#: the samples of the x group among ``n`` (the y group has ``n - nx``).
+NX_COLUMN = ("nx", "Int16", "two-group tests: samples in the partner's x_group (the y_group has n - nx)")
 #: Only in p_mode "r": True where R returns p = 0, stored as 2.2e-16 as the reference does.
 FLOORED_COLUMN = ("floored", "bool", "p_mode r only: R's p = 0, stored as 2.2e-16 (slogp 15.65)")
 #: Benjamini-Hochberg q of a p column over the whole scan, log10 (<= 0); added when the
@@ -48,12 +51,14 @@ META_COLUMNS = {
 }
 
 
-def result_dtypes(cohorts: list[str], p_mode: str = "t") -> dict[str, str]:
+def result_dtypes(cohorts: list[str], p_mode: str = "t", two_groups: bool = False) -> dict[str, str]:
     """Column name -> dtype of a result row for these cohorts, in column order."""
     dtypes = {name: dtype for name, (dtype, _) in PAIR_COLUMNS.items()}
     for cohort in cohorts:
         for suffix, (dtype, _) in COHORT_COLUMNS.items():
             dtypes[f"{cohort}_{suffix}"] = dtype
+            if suffix == "n" and two_groups:
+                dtypes[f"{cohort}_{NX_COLUMN[0]}"] = NX_COLUMN[1]
         if p_mode == "r":
             dtypes[f"{cohort}_{FLOORED_COLUMN[0]}"] = FLOORED_COLUMN[1]
         dtypes[f"{cohort}_{Q_SUFFIX[0]}"] = Q_SUFFIX[1]

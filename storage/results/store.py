@@ -124,9 +124,10 @@ class ResultStore(Submission, Ledger, Shards, Lookups):
 
     def dtypes(self) -> dict[str, str]:
         """Column name -> dtype of this store's result rows, in column order (its
-        manifest's cohorts and p mode)."""
+        manifest's cohorts, p mode and two-group tests)."""
         manifest = self.manifest()
-        return result_dtypes(manifest["cohorts"], manifest["scan"].get("p_mode", "t"))
+        scan = manifest["scan"]
+        return result_dtypes(manifest["cohorts"], scan.get("p_mode", "t"), scan.get("two_groups", False))
 
 
 def result_stores(root: str | os.PathLike, kind: str | None = None) -> list[ResultStore]:

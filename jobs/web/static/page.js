@@ -117,7 +117,10 @@
     if (typeof stat === "number") parts.push("effect " + stat.toPrecision(3));
     if (typeof row[prefix + "_slogp"] === "number") parts.push("p " + pOf(row[prefix + "_slogp"]));
     if (typeof q === "number") parts.push("q " + Math.pow(10, q).toPrecision(2));
-    if (typeof n === "number") parts.push("n " + n);
+    const nx = row[prefix + "_nx"];
+    if (typeof n === "number" && typeof nx === "number" && row.x_group) {
+      parts.push("n " + n + " (" + row.x_group + " " + nx + ", " + row.y_group + " " + (n - nx) + ")");
+    } else if (typeof n === "number") parts.push("n " + n);
     if (prefix === "meta" && typeof row.n_cohorts === "number") parts.push(row.n_cohorts + " cohorts");
     return parts.join(", ") || null;
   }
@@ -131,7 +134,8 @@
     return best;
   }
 
-  const HEADINGS = { feature: "Feature", partner: "Gene", partner_omics: "Omics", test: "Test", meta: "Meta" };
+  const HEADINGS = { feature: "Feature", partner: "Gene", partner_omics: "Omics", test: "Test",
+                     "x vs y": "Groups (effect x - y)", meta: "Meta" };
   const SHOWN = { p: "signed p", stat: "effect (rho for pairs)", slogp: "signed -log10 p", q: "BH q", n: "samples" };
 
   // ------------------------------------------------------------------ the knowledge base's table

@@ -68,6 +68,9 @@ def test_tumor_normal__wilcoxon_per_cohort_with_meta(gene_page, client):
         np.testing.assert_array_equal(got.loc[common, f"{cohort}_stat"].to_numpy(),
                                       direct.loc[common, "hl"].to_numpy().astype(np.float32))
         np.testing.assert_array_equal(got.loc[common, f"{cohort}_n"].to_numpy(), direct.loc[common, "n"])
+        # the groups' sizes: x = tumor values, y = normal values of each feature
+        np.testing.assert_array_equal(got.loc[common, f"{cohort}_nx"].to_numpy(),
+                                      tumor.loc[common].notna().sum(axis=1).to_numpy())
         # scipy's two-sided rank-sum p agrees (R: exact only when both groups are below 50
         # and untied, else the normal approximation with continuity correction)
         feature = demo.DEMO_GENE
@@ -77,6 +80,8 @@ def test_tumor_normal__wilcoxon_per_cohort_with_meta(gene_page, client):
         assert got.loc[feature, f"{cohort}_slogp"] == pytest.approx(-np.log10(p), rel=1e-5)
     top = ResultStore(str(results)).lookup(demo.DEMO_GENE)
     assert len(top) == 1 and top.partner[0] == "tumor_vs_normal" and top.meta_slogp[0] > 5  # planted
+    assert (top.x_group[0], top.y_group[0]) == ("tumor", "normal")
+    assert 0 < top.BRCA_nx[0] < top.BRCA_n[0]
 
 
 def test_phenotype__each_type_gets_its_test(gene_page, client):
@@ -114,6 +119,14 @@ def test_phenotype__each_type_gets_its_test(gene_page, client):
     group = np.where(msi.codes == 0, 1, np.where(msi.codes == 1, 0, -1)).astype(np.int8)
     hl, n, logp = wilcoxon_block(x, group, min_x=10, min_y=10, min_total=20)
     assert row.loc["MSI", "BRCA_stat"] == np.float32(hl[0])
+    # the sign is named: x = MSI-H (higher values there: effect > 0), with each group's size
+    assert (row.loc["MSI", "x_group"], row.loc["MSI", "y_group"]) == ("MSI-H", "MSS")
+    assert row.loc["MSI", "BRCA_nx"] == ((group == 1) & ~np.isnan(x[0])).sum()
+    assert row.loc["MSI", "BRCA_n"] - row.loc["MSI", "BRCA_nx"] == ((group == 0) & ~np.isnan(x[0])).sum()
+    assert (row.loc["TP53", "x_group"], row.loc["TP53", "y_group"]) == ("mutated", "not mutated")
+    assert row.loc["age", "x_group"] == "" and pd.isna(row.loc["age", "BRCA_nx"])
+    by_msi = rs.lookup("MSI")  # the phenotype's own rows name its groups too
+    assert (by_msi.x_group == "MSI-H").all() and (by_msi.y_group == "MSS").all()
     os_ = phen["OS"].align(tumor.columns)
     hr, n, logp, _ = cox_block(x, os_.time, np.where(os_.event < 0, np.nan, os_.event))
     assert row.loc["OS", "BRCA_stat"] == np.float32(hr[0]) and hr[0] > 1
