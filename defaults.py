@@ -65,6 +65,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("", "features", Names, [], "feature ids or gene symbols of omics to scan, or a file of one per line; "
            "[] = all"),
     Option("", "features_y", Names, [], "the same for the partner side (omics_y, or omics itself); [] = all"),
+    Option("", "exclude_samples", Names, [], "sample ids to leave out, or a file of one per line"),
+    Option("", "where", str, "", "keep the samples whose phenotypes pass this filter, e.g. "
+           "\"Case_excluded is missing or Case_excluded != 'Yes'\""),
     # -- the statistics (STATS.md; minimums are its defaults)
     Option("statistics", "min_n", int, 10, "Spearman: minimum overlapping samples", minimum=3),
     Option("statistics", "p_mode", str, "t",

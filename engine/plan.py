@@ -95,6 +95,10 @@ class ScanSpec:
         features) of ``omics`` and of the partner side; empty = all. In a trans scan of
         one omics they select the pairs with one feature in ``features`` and the other in
         ``features_y`` (each pair once).
+    exclude_samples, where
+        Samples to leave out (ids, of tumor and normal samples alike), and a filter on
+        the phenotypes that samples must pass (:mod:`linkscan.engine.samples`); a
+        normal sample is left out with its tumor sample of the same id.
     """
 
     store: str
@@ -118,6 +122,8 @@ class ScanSpec:
     cox_min_side: int = default("cox_min_side")
     features: tuple[str, ...] = ()
     features_y: tuple[str, ...] = ()
+    exclude_samples: tuple[str, ...] = ()
+    where: str = default("where")
 
     def __post_init__(self):
         for name in ("kind", "p_mode"):
@@ -128,6 +134,10 @@ class ScanSpec:
             raise JobError("kind = 'cis' needs omics_y, the omics to match each feature's gene in")
         if self.omics_y and self.kind in ("tumor_normal", "phenotype"):
             raise JobError(f"kind = {self.kind!r} scans one omics; remove omics_y")
+        if self.where:
+            from linkscan.engine.samples import parse_where
+
+            parse_where(self.where)  # a JobError naming the place
         if self.features_y and self.kind in ("tumor_normal", "phenotype"):
             raise JobError(f"features_y restricts a partner omics; kind = {self.kind!r} has none (choose its "
                            "features with `features`, its phenotypes with `phenotypes`)")
@@ -165,6 +175,7 @@ class Side:
     versions: tuple[str, ...] = ()  # per cohort: the stored version planned with (tiles read it)
     tissue: str = "tumor"
     codes: np.ndarray | None = field(default=None, repr=False)  # codes of a subset side (else offset + position)
+    columns: tuple[np.ndarray, ...] | None = field(default=None, repr=False)  # per cohort: samples kept
 
     def code(self, positions: np.ndarray) -> np.ndarray:
         """Codes in the universe of ``positions`` (within this side)."""
@@ -423,10 +434,18 @@ def make_plan(spec: ScanSpec) -> Plan:
     else:
         x, x_table, x_sets = _side(store, cohorts, spec.omics, 0, spec.features)
     tables = [x_table]
+    ids = [ds["sample"].to_numpy().astype(str) for ds in x_sets]
+    keep = _kept_samples(store, cohorts, spec, ids)
     if spec.omics_y:
         y, y_table, y_sets = _side(store, cohorts, spec.omics_y, x.n, spec.features_y, "features_y")
         tables.append(y_table)
         samples = tuple(_shared_samples(c, dx, dy) for c, dx, dy in zip(cohorts, x_sets, y_sets))
+        if keep is not None:
+            samples = tuple((xs[k[xs]], ys[k[xs]]) for (xs, ys), k in zip(samples, keep))
+    elif keep is not None:
+        x = replace(x, columns=tuple(map(np.flatnonzero, keep)))
+        y = replace(y, columns=x.columns) if y is not None else None
+    kept_ids = [i[k] for i, k in zip(ids, keep)] if keep is not None else ids
     if spec.kind == "cis":
         cis_pairs = _gene_pairs(x_table, y_table)
         if len(cis_pairs) == 0:
@@ -434,10 +453,11 @@ def make_plan(spec: ScanSpec) -> Plan:
                            "matches features by their gene (give --gene-map at ingest)")
     partners, normal = (), None
     if spec.kind == "tumor_normal":
-        normal = _normal_side(store, cohorts, spec.omics, x_table)
+        normal = _normal_side(store, cohorts, spec.omics, x_table, spec.exclude_samples,
+                              [i[~k] for i, k in zip(ids, keep)] if keep is not None else None)
         partners = (Partner(TUMOR_VS_NORMAL, "tissue", "TN", data=(None,) * len(cohorts)),)
     elif spec.kind == "phenotype":
-        partners = _phenotype_partners(store, cohorts, spec, x_sets)
+        partners = _phenotype_partners(store, cohorts, spec, kept_ids)
     if partners:
         tables.append(pd.DataFrame({"feature": [p.name for p in partners], "gene": "",
                                     "omics": [p.omics for p in partners],
@@ -467,6 +487,8 @@ def make_plan(spec: ScanSpec) -> Plan:
         "phenotypes": list(spec.phenotypes),
         "features": list(spec.features),
         "features_y": list(spec.features_y),
+        "where": _where_text(spec.where),
+        "exclude_samples": sorted(spec.exclude_samples),
         "mutations": spec.mutations,
         "minimums": [spec.min_tumor, spec.min_normal, spec.min_samples, spec.min_group, spec.min_events,
                      spec.cox_min_n, spec.cox_min_side],
@@ -495,6 +517,8 @@ def make_plan(spec: ScanSpec) -> Plan:
         "n_features": len(features),
         "n_tiles": len(tiles),
         "n_shards": -(-len(features) // shard_size),
+        # samples each cohort's tests can use (after exclude_samples and where)
+        "samples": {c: int(len(i)) for c, i in zip(cohorts, kept_ids)},
         "shard_size": shard_size,
         # what `linkscan status` needs, so that it reads the result store alone
         "tile_pairs": {tile.key: tile_pairs(context, tile) for tile in tiles},
@@ -555,24 +579,59 @@ def _place(index: np.ndarray, ids: np.ndarray, features: np.ndarray) -> None:
     index[at[known]] = np.flatnonzero(known)
 
 
-def _normal_side(store, cohorts, omics: str, x_table: pd.DataFrame) -> Side:
-    """Rows of each cohort's normal Dataset for the positions of the (tumor) universe."""
+def _normal_side(store, cohorts, omics: str, x_table: pd.DataFrame, exclude: tuple[str, ...] = (),
+                 dropped: list[np.ndarray] | None = None) -> Side:
+    """Rows of each cohort's normal Dataset for the positions of the (tumor) universe;
+    with sample filters, the normal samples kept: not in ``exclude``, nor the id of a
+    tumor sample ``dropped`` by the filters."""
     ids = x_table["feature"].to_numpy()
-    local_index, tokens, versions = [], [], []
-    for cohort in cohorts:
+    local_index, tokens, versions, columns = [], [], [], []
+    for c, cohort in enumerate(cohorts):
         ds = store.open(cohort, omics, tissue="normal")
+        if dropped is not None:
+            names = ds["sample"].to_numpy().astype(str)
+            columns.append(np.flatnonzero(~np.isin(names, np.asarray(exclude + tuple(dropped[c]), dtype=str))))
         index = np.full(len(ids), -1, dtype=np.int64)
         _place(index, ids, ds["feature"].to_numpy().astype(str))
         local_index.append(index)
         tokens.append(f"{ds.attrs.get('ingested_at', '')}:{ds.sizes['feature']}x{ds.sizes['sample']}")
         versions.append(ds.attrs["version"])
     return Side(omics=omics, offset=0, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens),
-                versions=tuple(versions), tissue="normal")
+                versions=tuple(versions), tissue="normal", columns=tuple(columns) if dropped is not None else None)
 
 
-def _phenotype_partners(store, cohorts, spec: ScanSpec, x_sets) -> tuple[Partner, ...]:
-    """Phenotypes (and mutation rows) of the scan, aligned to each cohort's omics samples."""
-    samples = [ds["sample"].to_numpy().astype(str) for ds in x_sets]
+def _where_text(where: str) -> str:
+    from linkscan.engine.samples import describe, parse_where
+
+    return describe(parse_where(where)) if where else ""
+
+
+def _kept_samples(store, cohorts, spec: ScanSpec, ids: list[np.ndarray]) -> list[np.ndarray] | None:
+    """Per cohort, which of its samples (``ids``, of the scanned omics) pass the job's
+    sample filters; None without filters."""
+    if not (spec.where or spec.exclude_samples):
+        return None
+    from linkscan.engine.samples import kept, parse_where
+
+    where = parse_where(spec.where) if spec.where else None
+    keep = []
+    for cohort, names in zip(cohorts, ids):
+        table = store.phenotypes(cohort) if where is not None and store.has_phenotypes(cohort) else {}
+        keep.append(kept(names, where=where, exclude=spec.exclude_samples, phenotypes=table, cohort=cohort))
+        if not keep[-1].any():
+            raise JobError(f"cohort {cohort}: the sample filters leave none of its {len(names)} samples "
+                           f"(where = {spec.where!r}, {len(spec.exclude_samples)} excluded ids); loosen them or "
+                           "leave the cohort out of `cohorts`")
+    if spec.exclude_samples and all(k.all() for k in keep) and not spec.where:
+        known = np.concatenate(ids)
+        raise JobError(f"exclude_samples: none of its {len(spec.exclude_samples)} ids is a sample of the scan "
+                       f"(e.g. {spec.exclude_samples[0]!r}; the samples are named like {known[0]!r}); fix the ids")
+    return keep
+
+
+def _phenotype_partners(store, cohorts, spec: ScanSpec, samples: list[np.ndarray]) -> tuple[Partner, ...]:
+    """Phenotypes (and mutation rows) of the scan, aligned to each cohort's scanned
+    samples (ids)."""
     tables = [store.phenotypes(c) if store.has_phenotypes(c) else {} for c in cohorts]
     names = sorted(set().union(*tables))
     if spec.phenotypes:

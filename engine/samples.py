@@ -394,3 +394,32 @@ def read_names(value: object, base: Path, key: str = "exclude_samples") -> tuple
             raise JobError(f"{key}[{i}] is {what}, not a name; write names as quoted strings")
         names.append(item.strip())
     return tuple(dict.fromkeys(names))
+
+
+def phenotype_columns(phenotypes: Mapping, names, samples) -> dict[str, Column]:
+    """:class:`Column` of each of ``names`` among a cohort's ``phenotypes`` (name ->
+    :class:`~linkscan.storage.inputs.phenotypes.Phenotype`), along ``samples``: numbers
+    for continuous phenotypes (a survival endpoint: its time), labels for the others."""
+    columns = {}
+    for name in names:
+        if name not in phenotypes:
+            continue
+        p = phenotypes[name].align(samples)
+        if p.type in ("CON", "SURV"):
+            columns[name] = Column(values=p.values if p.type == "CON" else p.time)
+        else:
+            codes = np.asarray(p.codes, dtype=np.int64)
+            labels = np.array(list(p.levels) + [""], dtype=object)
+            columns[name] = Column(labels=labels[np.where(codes >= 0, codes, len(p.levels))])
+    return columns
+
+
+def kept(samples: np.ndarray, *, where: Where | None, exclude: tuple[str, ...], phenotypes: Mapping,
+         cohort: str) -> np.ndarray:
+    """The samples (ids) of one cohort a scan keeps: not in ``exclude`` and passing
+    ``where`` on the cohort's ``phenotypes``; a bool array."""
+    keep = ~np.isin(samples.astype(str), np.asarray(exclude, dtype=str)) if exclude else np.ones(len(samples), bool)
+    if where is not None:
+        check_columns(where, phenotypes, cohort)
+        keep &= where.mask(phenotype_columns(phenotypes, where.columns, samples), cohort)
+    return keep

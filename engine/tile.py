@@ -31,6 +31,8 @@ def _rows(ctx: ScanContext, side: Side, c: int, positions: np.ndarray) -> tuple[
     values = array.rows(lo, hi)
     if hi - lo != present.size:  # rows between them that are not in the scan (normal-only features)
         values = values[local[present] - lo]
+    if side.columns is not None:  # the samples the job's filters keep
+        values = values[:, side.columns[c]]
     return present, values
 
 

@@ -152,6 +152,8 @@ def read_job(path: str | Path) -> Job:
             mutations=top["mutations"],
             features=_names(path, base, "features", top["features"]),
             features_y=_names(path, base, "features_y", top["features_y"]),
+            exclude_samples=_names(path, base, "exclude_samples", top["exclude_samples"]),
+            where=top["where"],
             tile_size=merged["scan"]["tile_size"],
             **merged["statistics"],
         )
