@@ -66,6 +66,8 @@ OPTIONS: tuple[Option, ...] = (
            "[] = all"),
     Option("", "features_y", Names, [], "the same for the partner side (omics_y, or omics itself); [] = all"),
     Option("", "exclude_samples", Names, [], "sample ids to leave out, or a file of one per line"),
+    Option("", "paired", bool, False, "tumor_normal: Wilcoxon signed-rank test of the participants with both a "
+           "tumor and a normal sample (same sample id)"),
     Option("", "where", str, "", "keep the samples whose phenotypes pass this filter, e.g. "
            "\"Case_excluded is missing or Case_excluded != 'Yes'\""),
     # -- the statistics (STATS.md; minimums are its defaults)
@@ -75,6 +77,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("statistics", "min_cohorts", int, 1, "minimum cohorts with a result for a meta p", minimum=1),
     Option("statistics", "min_tumor", int, 20, "tumor_normal: minimum tumor values", minimum=2),
     Option("statistics", "min_normal", int, 10, "tumor_normal: minimum normal values", minimum=2),
+    Option("statistics", "min_pairs", int, 10, "paired tumor_normal: minimum tumor/normal pairs", minimum=1),
     Option("statistics", "min_samples", int, 20, "binary, ordinal, categorical phenotypes: minimum samples", minimum=3),
     Option("statistics", "min_group", int, 10, "binary phenotypes and mutations: minimum per group", minimum=2),
     Option("statistics", "min_events", int, 5, "survival: minimum events", minimum=1),

@@ -45,7 +45,7 @@ from linkscan.storage.results.store import ResultStore
 
 #: Test of each partner type (STATS.md); TN is the tumor-vs-normal contrast.
 TEST_OF_TYPE = {"CON": "spearman", "BIN": "wilcoxon", "ORD": "jt", "CAT": "anova", "SURV": "cox",
-                "TN": "wilcoxon"}
+                "TN": "wilcoxon", "TNP": "signed_rank"}
 TUMOR_VS_NORMAL = "tumor_vs_normal"
 
 
@@ -95,6 +95,9 @@ class ScanSpec:
         features) of ``omics`` and of the partner side; empty = all. In a trans scan of
         one omics they select the pairs with one feature in ``features`` and the other in
         ``features_y`` (each pair once).
+    paired, min_pairs
+        ``tumor_normal``: the Wilcoxon signed-rank test of each participant's tumor
+        against its normal sample (same sample id), with at least ``min_pairs`` pairs.
     exclude_samples, where
         Samples to leave out (ids, of tumor and normal samples alike), and a filter on
         the phenotypes that samples must pass (:mod:`linkscan.engine.samples`); a
@@ -124,6 +127,8 @@ class ScanSpec:
     features_y: tuple[str, ...] = ()
     exclude_samples: tuple[str, ...] = ()
     where: str = default("where")
+    paired: bool = default("paired")
+    min_pairs: int = default("min_pairs")
 
     def __post_init__(self):
         for name in ("kind", "p_mode"):
@@ -134,6 +139,11 @@ class ScanSpec:
             raise JobError("kind = 'cis' needs omics_y, the omics to match each feature's gene in")
         if self.omics_y and self.kind in ("tumor_normal", "phenotype"):
             raise JobError(f"kind = {self.kind!r} scans one omics; remove omics_y")
+        if not isinstance(self.paired, bool):
+            raise JobError(f"paired = {self.paired!r}: must be true or false")
+        if self.paired and self.kind != "tumor_normal":
+            raise JobError("paired = true belongs to kind = 'tumor_normal' scans (tumor against normal samples "
+                           "of the same participants)")
         if self.where:
             from linkscan.engine.samples import parse_where
 
@@ -455,7 +465,10 @@ def make_plan(spec: ScanSpec) -> Plan:
     if spec.kind == "tumor_normal":
         normal = _normal_side(store, cohorts, spec.omics, x_table, spec.exclude_samples,
                               [i[~k] for i, k in zip(ids, keep)] if keep is not None else None)
-        partners = (Partner(TUMOR_VS_NORMAL, "tissue", "TN", data=(None,) * len(cohorts)),)
+        if spec.paired:
+            x, normal = _paired(store, cohorts, spec, x, normal, kept_ids)
+        partners = (Partner(TUMOR_VS_NORMAL, "tissue", "TNP" if spec.paired else "TN",
+                            data=(None,) * len(cohorts)),)
     elif spec.kind == "phenotype":
         partners = _phenotype_partners(store, cohorts, spec, kept_ids)
     if partners:
@@ -491,7 +504,8 @@ def make_plan(spec: ScanSpec) -> Plan:
         "exclude_samples": sorted(spec.exclude_samples),
         "mutations": spec.mutations,
         "minimums": [spec.min_tumor, spec.min_normal, spec.min_samples, spec.min_group, spec.min_events,
-                     spec.cox_min_n, spec.cox_min_side],
+                     spec.cox_min_n, spec.cox_min_side] + ([spec.min_pairs] if spec.paired else []),
+        "paired": spec.paired,
         "min_n": spec.min_n,
         "p_mode": spec.p_mode,
         "min_cohorts": spec.min_cohorts,
@@ -598,6 +612,28 @@ def _normal_side(store, cohorts, omics: str, x_table: pd.DataFrame, exclude: tup
         versions.append(ds.attrs["version"])
     return Side(omics=omics, offset=0, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens),
                 versions=tuple(versions), tissue="normal", columns=tuple(columns) if dropped is not None else None)
+
+
+def _paired(store, cohorts, spec: ScanSpec, x: Side, normal: Side, tumor_ids: list[np.ndarray]
+            ) -> tuple[Side, Side]:
+    """The tumor and normal sides of a paired scan: per cohort, the columns of the
+    participants with both samples (same id, both kept by the filters), in one order."""
+    x_columns, n_columns = [], []
+    for c, cohort in enumerate(cohorts):
+        ids = store.open(cohort, spec.omics, tissue="normal")["sample"].to_numpy().astype(str)
+        tumor_all = store.open(cohort, spec.omics)["sample"].to_numpy().astype(str)
+        normal_kept = ids[normal.columns[c]] if normal.columns is not None else ids
+        shared = np.intersect1d(tumor_ids[c], normal_kept)
+        if len(shared) < spec.min_pairs:
+            raise JobError(
+                f"paired = true: cohort {cohort} has {len(shared)} participants with both a tumor and a normal "
+                f"{spec.omics} sample, fewer than min_pairs = {spec.min_pairs} (tumor ids like {tumor_all[0]!r}, "
+                f"normal ids like {ids[0]!r}; pairs are matched by sample id: ingest both under participant ids "
+                "with --participant-column), or leave the cohort out of `cohorts`, or set paired = false"
+            )
+        x_columns.append(pd.Index(tumor_all).get_indexer(shared))
+        n_columns.append(pd.Index(ids).get_indexer(shared))
+    return replace(x, columns=tuple(x_columns)), replace(normal, columns=tuple(n_columns))
 
 
 def _where_text(where: str) -> str:

@@ -145,18 +145,28 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
 
 
 def _tumor_normal(ctx: ScanContext, tile: Tile) -> _Results:
-    """Each feature of block i, tumor against normal samples (Wilcoxon, x = tumor)."""
+    """Each feature of block i, tumor against normal samples (Wilcoxon, x = tumor), or
+    with ``paired``, each participant's tumor against its normal (signed-rank: the
+    sides' columns are the pairs, in one order)."""
+    from linkscan.kernels.signed_rank import signed_rank_block
     from linkscan.kernels.wilcoxon import wilcoxon_block
 
     bi = ctx.x.block(tile.i, ctx.tile_size)
-    out = _Results(len(ctx.cohorts), ctx.x.code(bi), np.full(len(bi), ctx.x.n), "wilcoxon")
+    paired = ctx.spec.paired
+    out = _Results(len(ctx.cohorts), ctx.x.code(bi), np.full(len(bi), ctx.x.n),
+                   "signed_rank" if paired else "wilcoxon")
     for c in range(len(ctx.cohorts)):
         pt, vt = _rows(ctx, ctx.x, c, bi)
         pn, vn = _rows(ctx, ctx.normal, c, bi)
         both = np.intersect1d(pt, pn)
         if both.size == 0:
             continue
-        values = np.concatenate([vt[np.searchsorted(pt, both)], vn[np.searchsorted(pn, both)]], axis=1)
+        vt, vn = vt[np.searchsorted(pt, both)], vn[np.searchsorted(pn, both)]
+        if paired:
+            effect, n, logp = signed_rank_block(vt, vn, min_pairs=ctx.spec.min_pairs)
+            out.put(c, both, effect, n, logp)
+            continue
+        values = np.concatenate([vt, vn], axis=1)
         group = np.r_[np.ones(vt.shape[1], np.int8), np.zeros(vn.shape[1], np.int8)]
         st = ctx.spec
         hl, n, logp = wilcoxon_block(values, group, min_x=st.min_tumor, min_y=st.min_normal,

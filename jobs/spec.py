@@ -67,6 +67,8 @@ class Job:
 
 def _check(path: Path, section: str, key: str, value, kind: type):
     where = f"{path}: {section + '.' if section else ''}{key}"
+    if kind is bool and not isinstance(value, bool):
+        raise JobError(f"{where} = {value!r} must be true or false (no quotes)")
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise JobError(f"{where} = {value!r} must be an integer (no quotes), e.g. {key} = {SCHEMA[section][key][1]}")
     if kind is str and not isinstance(value, str):
@@ -154,6 +156,7 @@ def read_job(path: str | Path) -> Job:
             features_y=_names(path, base, "features_y", top["features_y"]),
             exclude_samples=_names(path, base, "exclude_samples", top["exclude_samples"]),
             where=top["where"],
+            paired=top["paired"],
             tile_size=merged["scan"]["tile_size"],
             **merged["statistics"],
         )
@@ -237,7 +240,7 @@ def _toml(value) -> str:
     """A TOML value: JSON's strings and lists of strings are TOML's too."""
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(json.dumps(str(v)) for v in value) + "]"
-    return json.dumps(value) if isinstance(value, str) else str(value)
+    return json.dumps(value) if isinstance(value, (str, bool)) else str(value)
 
 
 def write_job(path: str | Path, **values) -> Path:

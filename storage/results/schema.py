@@ -29,7 +29,7 @@ COHORT_COLUMNS = {
     "slogp": ("float32", "sign(effect) * -log10(p); null without a result"),
 }
 #: Tests a row can come from (STATS.md), in the order of the ``test`` column's codes.
-TESTS = ("spearman", "wilcoxon", "jt", "anova", "cox")
+TESTS = ("spearman", "wilcoxon", "jt", "anova", "cox", "signed_rank", "partial_spearman")
 TEST_DTYPE = pd.CategoricalDtype(list(TESTS))
 PAIR_COLUMNS = {
     "feature": ("int32", "code of the query feature (see features.parquet)"),

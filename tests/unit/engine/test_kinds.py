@@ -146,3 +146,38 @@ def test_make_plan__phenotype_errors(gene_page):
         make_plan(ScanSpec(store=store, results="x", kind="trans", omics="mutation"))
     with pytest.raises(JobError, match=r"phenotypes and mutations belong to kind = 'phenotype'"):
         ScanSpec(store=store, results="x", kind="trans", omics="proteome", mutations="mutation")
+
+
+def test_tumor_normal_paired__signed_rank_on_each_participants_pair(gene_page, client):
+    from linkscan.kernels.signed_rank import signed_rank_block
+
+    store = gene_page / "store"
+    results = gene_page / "results" / "paired"
+    run_scan(ScanSpec(store=str(store), results=str(results), kind="tumor_normal", omics="proteome",
+                      paired=True, min_pairs=8, tile_size=16), client=client, progress=False)
+    rows = _rows(results)
+    assert (rows.test == "signed_rank").all()
+    ids = ResultStore(str(results)).features().feature.to_numpy()
+    got = rows[rows.feature < rows.partner].assign(id=lambda f: ids[f.feature]).set_index("id")
+    for cohort in COHORTS:
+        tumor, normal = _matrix(store, cohort), _matrix(store, cohort, "normal")
+        pairs = sorted(set(tumor.columns) & set(normal.columns))
+        shared = tumor.index.intersection(normal.index)
+        t, n_ = tumor.loc[shared, pairs].to_numpy(), normal.loc[shared, pairs].to_numpy()
+        effect, n, logp = signed_rank_block(t, n_, min_pairs=8)
+        ok = n > 0
+        assert ok.sum() > 40
+        have = got.loc[shared[ok]]
+        np.testing.assert_array_equal(have[f"{cohort}_stat"].to_numpy(), effect[ok].astype(np.float32))
+        np.testing.assert_array_equal(have[f"{cohort}_n"].to_numpy(), n[ok])
+        # scipy's signed-rank p on one feature (exact below 50 pairs without ties or zeros)
+        d = (t - n_)[np.flatnonzero(ok)[0]]
+        d = d[np.isfinite(d)]
+        p = scipy.stats.wilcoxon(d, method="exact").pvalue
+        assert abs(have[f"{cohort}_slogp"].iloc[0]) == pytest.approx(-np.log10(p), rel=1e-5)
+    with pytest.raises(JobError, match=r"paired = true: cohort BRCA has \d+ participants with both a tumor and a "
+                                       r"normal proteome sample, fewer than min_pairs = 500"):
+        make_plan(ScanSpec(store=str(store), results=str(results) + "x", kind="tumor_normal", omics="proteome",
+                           paired=True, min_pairs=500))
+    with pytest.raises(JobError, match="paired = true belongs to kind = 'tumor_normal'"):
+        ScanSpec(store=str(store), results="r", omics="proteome", paired=True)
