@@ -66,6 +66,8 @@ OPTIONS: tuple[Option, ...] = (
            "[] = all"),
     Option("", "features_y", Names, [], "the same for the partner side (omics_y, or omics itself); [] = all"),
     Option("", "exclude_samples", Names, [], "sample ids to leave out, or a file of one per line"),
+    Option("", "covariates", list, [], "phenotypes to adjust for: Spearman-based tests become partial Spearman "
+           "(numbers ranked, labels one-hot)"),
     Option("", "paired", bool, False, "tumor_normal: Wilcoxon signed-rank test of the participants with both a "
            "tumor and a normal sample (same sample id)"),
     Option("", "where", str, "", "keep the samples whose phenotypes pass this filter, e.g. "

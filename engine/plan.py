@@ -95,6 +95,9 @@ class ScanSpec:
         features) of ``omics`` and of the partner side; empty = all. In a trans scan of
         one omics they select the pairs with one feature in ``features`` and the other in
         ``features_y`` (each pair once).
+    covariates
+        Phenotypes to adjust for (:mod:`linkscan.engine.covariates`): Spearman-based
+        tests become partial Spearman tests.
     paired, min_pairs
         ``tumor_normal``: the Wilcoxon signed-rank test of each participant's tumor
         against its normal sample (same sample id), with at least ``min_pairs`` pairs.
@@ -129,6 +132,7 @@ class ScanSpec:
     where: str = default("where")
     paired: bool = default("paired")
     min_pairs: int = default("min_pairs")
+    covariates: tuple[str, ...] = ()
 
     def __post_init__(self):
         for name in ("kind", "p_mode"):
@@ -144,6 +148,12 @@ class ScanSpec:
         if self.paired and self.kind != "tumor_normal":
             raise JobError("paired = true belongs to kind = 'tumor_normal' scans (tumor against normal samples "
                            "of the same participants)")
+        if self.covariates and self.kind == "tumor_normal":
+            raise JobError("covariates adjust Spearman-based tests (trans, cis, phenotype scans); a tumor_normal "
+                           "scan has none: remove covariates")
+        if self.covariates and self.p_mode == "r":
+            raise JobError('covariates and p_mode = "r" do not go together: R\'s cor.test has no partial '
+                           'correlation; the partial Spearman p is its t test (p_mode = "t")')
         if self.where:
             from linkscan.engine.samples import parse_where
 
@@ -155,7 +165,7 @@ class ScanSpec:
             raise JobError("features_y needs omics_y")
         if (self.phenotypes or self.mutations) and self.kind != "phenotype":
             raise JobError("phenotypes and mutations belong to kind = 'phenotype' scans")
-        for name in ("cohorts", "phenotypes"):
+        for name in ("cohorts", "phenotypes", "covariates"):
             values = list(getattr(self, name))
             twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
             if twice is not None:
@@ -252,6 +262,7 @@ class ScanContext:
     normal: Side | None = None  # tumor_normal: the normal samples, x's positions
     spec: ScanSpec | None = None  # the statistics options and minimums
     once: bool = False  # x and y are subsets of one omics: a pair in both orders is scanned once
+    covariates: tuple | None = field(default=None, repr=False)  # per cohort: Covariates along x's samples
     tile_size: int = 500
     shard_size: int = 64
     results: ResultStore | None = None
@@ -471,6 +482,12 @@ def make_plan(spec: ScanSpec) -> Plan:
                             data=(None,) * len(cohorts)),)
     elif spec.kind == "phenotype":
         partners = _phenotype_partners(store, cohorts, spec, kept_ids)
+    covariates = None
+    if spec.covariates:
+        from linkscan.engine.covariates import covariates_of
+
+        along = [i[xs] for i, (xs, _) in zip(ids, samples)] if samples is not None else kept_ids
+        covariates = covariates_of(store, cohorts, spec.covariates, along, partners)
     if partners:
         tables.append(pd.DataFrame({"feature": [p.name for p in partners], "gene": "",
                                     "omics": [p.omics for p in partners],
@@ -506,6 +523,7 @@ def make_plan(spec: ScanSpec) -> Plan:
         "minimums": [spec.min_tumor, spec.min_normal, spec.min_samples, spec.min_group, spec.min_events,
                      spec.cox_min_n, spec.cox_min_side] + ([spec.min_pairs] if spec.paired else []),
         "paired": spec.paired,
+        "covariates": list(spec.covariates),
         "min_n": spec.min_n,
         "p_mode": spec.p_mode,
         "min_cohorts": spec.min_cohorts,
@@ -519,6 +537,7 @@ def make_plan(spec: ScanSpec) -> Plan:
                              one_d=spec.kind != "trans"))
     context = ScanContext(
         store=str(spec.store), kind=spec.kind, cohorts=cohorts, x=x, y=y, samples=samples, once=once,
+        covariates=covariates,
         cis_pairs=cis_pairs, partners=partners, normal=normal, spec=spec, tile_size=spec.tile_size,
         shard_size=shard_size, results=ResultStore(str(spec.results)),
     )
@@ -676,6 +695,8 @@ def _phenotype_partners(store, cohorts, spec: ScanSpec, samples: list[np.ndarray
             raise JobError(f"phenotypes {', '.join(map(repr, unknown))} are in no cohort of the scan; "
                            f"the cohorts have: {', '.join(names) or 'none (ingest a clinical table)'}")
         names = list(spec.phenotypes)
+    else:  # every phenotype but the covariates (a test adjusted for itself means nothing)
+        names = [n for n in names if n not in spec.covariates]
     partners = []
     for name in names:
         found = [t[name] for t in tables if name in t]

@@ -73,9 +73,25 @@ class _Results:
             self.nx[c, where] = np.where(n > 0, nx, 0)
 
 
+def _correlate(ctx: ScanContext, c: int, x: np.ndarray, y: np.ndarray | None):
+    """(rho, n, logp) of every x row with every y row (y None: x with itself) in cohort
+    ``c``: Spearman, or partial Spearman on the cohort's covariates (x's samples)."""
+    if ctx.covariates is None:
+        from linkscan.kernels.spearman import spearman_block
+
+        return spearman_block(x, y, min_n=ctx.spec.min_n, p_mode=ctx.spec.p_mode)
+    from linkscan.kernels.partial import partial_spearman_block
+
+    cov = ctx.covariates[c]
+    return partial_spearman_block(x, y, cov.z, rank_z=cov.rank, min_df=max(ctx.spec.min_n - 2, 1))
+
+
+def _spearman_test(ctx: ScanContext) -> str:
+    return "spearman" if ctx.covariates is None else "partial_spearman"
+
+
 def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
     """All pairs of block i (x) and block j (y, or x again): Spearman per cohort."""
-    from linkscan.kernels.spearman import spearman_block
 
     y = ctx.y or ctx.x
     bi, bj = ctx.x.block(tile.i, ctx.tile_size), y.block(tile.j, ctx.tile_size)
@@ -87,7 +103,7 @@ def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
         a, b = np.nonzero(once_mask(ctx, ctx.x.code(bi), y.code(bj)))
     else:
         a, b = np.divmod(np.arange(ni * nj), nj)
-    out = _Results(len(ctx.cohorts), ctx.x.code(bi[a]), y.code(bj[b]), "spearman")
+    out = _Results(len(ctx.cohorts), ctx.x.code(bi[a]), y.code(bj[b]), _spearman_test(ctx))
     flat = np.full((ni, nj), -1, dtype=np.int64)
     flat[a, b] = np.arange(len(a))
     for c in range(len(ctx.cohorts)):
@@ -100,7 +116,7 @@ def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
             continue
         if ctx.samples is not None:
             xi, xj = xi[:, ctx.samples[c][0]], xj[:, ctx.samples[c][1]]
-        rho, n, logp = spearman_block(xi, xj, min_n=ctx.spec.min_n, p_mode=ctx.spec.p_mode)
+        rho, n, logp = _correlate(ctx, c, xi, xj)
         where = flat[np.ix_(pi, pj)]
         keep = where >= 0
         out.put(c, where[keep], rho[keep], n[keep], logp[keep])
@@ -113,12 +129,10 @@ CIS_GROUP = 32
 
 def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
     """Each x feature of block i against the y features of its gene."""
-    from linkscan.kernels.spearman import spearman_block
-
     bi = ctx.x.block(tile.i, ctx.tile_size)
     lo, hi = np.searchsorted(ctx.cis_pairs[:, 0], [bi[0], bi[-1] + 1])
     pairs = ctx.cis_pairs[lo:hi]
-    out = _Results(len(ctx.cohorts), ctx.x.code(pairs[:, 0]), ctx.y.code(pairs[:, 1]), "spearman")
+    out = _Results(len(ctx.cohorts), ctx.x.code(pairs[:, 0]), ctx.y.code(pairs[:, 1]), _spearman_test(ctx))
     for c in range(len(ctx.cohorts)):
         local_x = ctx.x.local_index[c][pairs[:, 0]]
         local_y = ctx.y.local_index[c][pairs[:, 1]]
@@ -139,7 +153,7 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
         # one kernel call per pair; results do not depend on the grouping).
         for start in range(0, len(both), CIS_GROUP):
             at = slice(start, start + CIS_GROUP)
-            rho, n, logp = spearman_block(xv[at], yv[at], min_n=ctx.spec.min_n, p_mode=ctx.spec.p_mode)
+            rho, n, logp = _correlate(ctx, c, xv[at], yv[at])
             out.put(c, both[at], np.diagonal(rho), np.diagonal(n), np.diagonal(logp))
     return out
 
@@ -179,14 +193,14 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
     """Each feature of block i against each partner phenotype, with the test of its type."""
     from linkscan.kernels.cox import cox_block
     from linkscan.kernels.groups import anova_block, jt_block
-    from linkscan.kernels.spearman import spearman_block
     from linkscan.kernels.wilcoxon import wilcoxon_block
 
     bi = ctx.x.block(tile.i, ctx.tile_size)
     k, parts, st = len(ctx.cohorts), ctx.partners, ctx.spec
+    adjusted = ctx.covariates is not None  # every partner's test is partial Spearman (covariates_of)
     out = _Results(k, np.repeat(ctx.x.code(bi), len(parts)),
                    np.tile(ctx.x.n + np.arange(len(parts)), len(bi)),
-                   np.tile([p.test for p in parts], len(bi)))
+                   np.tile(["partial_spearman" if adjusted else p.test for p in parts], len(bi)))
     for c in range(k):
         present, values = _rows(ctx, ctx.x, c, bi)
         if present.size == 0:
@@ -197,8 +211,10 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
                 continue
             where = present * len(parts) + j
             direction = nx = None
-            if partner.type == "CON":
-                rho, n, logp = spearman_block(values, data["values"][None, :], min_n=st.min_n, p_mode=st.p_mode)
+            if adjusted:
+                effect, n, logp, nx = _adjusted(ctx, c, values, partner, data)
+            elif partner.type == "CON":
+                rho, n, logp = _correlate(ctx, c, values, data["values"][None, :])
                 effect, n, logp = rho[:, 0], n[:, 0], logp[:, 0]
             elif partner.type == "SURV":
                 effect, n, logp, _ = cox_block(values, data["time"], data["event"], min_n=st.cox_min_n,
@@ -220,6 +236,26 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
                 direction = np.zeros_like(effect)  # STATS.md: p unsigned (sign +)
             out.put(c, where, effect, n, logp, direction, nx)
     return out
+
+
+def _adjusted(ctx: ScanContext, c: int, values: np.ndarray, partner, data: dict):
+    """(effect, n, logp, nx) of a phenotype partner adjusted for the covariates: partial
+    Spearman against its values (CON), its x-group indicator (BIN, with the binary
+    minimums per group; nx the x group's samples) or its level index (ORD)."""
+    st = ctx.spec
+    if partner.type == "CON":
+        y = data["values"]
+    else:
+        codes = data["codes"]
+        y = np.where(codes < 0, np.nan, (codes == data["x_code"]) if partner.type == "BIN" else codes)
+    rho, n, logp = _correlate(ctx, c, values, y[None, :].astype(np.float64))
+    effect, n, logp = rho[:, 0], n[:, 0], logp[:, 0]
+    if partner.type != "BIN":
+        return effect, n, logp, None
+    used = ctx.covariates[c].complete & np.isfinite(y)
+    nx, ny = _finite_in(values, used & (y == 1)), _finite_in(values, used & (y == 0))
+    ok = (n > 0) & (nx >= st.min_group) & (ny >= st.min_group) & (nx + ny >= st.min_samples)
+    return (np.where(ok, effect, np.nan), np.where(ok, n, 0), np.where(ok, logp, np.nan), nx)
 
 
 def _finite_in(values: np.ndarray, columns: np.ndarray) -> np.ndarray:

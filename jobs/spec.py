@@ -157,6 +157,7 @@ def read_job(path: str | Path) -> Job:
             exclude_samples=_names(path, base, "exclude_samples", top["exclude_samples"]),
             where=top["where"],
             paired=top["paired"],
+            covariates=tuple(top["covariates"]),
             tile_size=merged["scan"]["tile_size"],
             **merged["statistics"],
         )
