@@ -59,6 +59,8 @@ def finish(plan: Plan, client, done: dict[str, dict], progress: bool = True) -> 
     rows = sum(record["rows"] for record in records)
     results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards, "tests": tests,
                            "shard_files": {shard_name(shard): record for shard, record in enumerate(records)}})
+    if plan.context.previous is not None:  # a cohort change: the previous scan is replaced now
+        results.end_cohort_change(n_shards)
     return rows
 
 

@@ -263,6 +263,13 @@ class ScanContext:
     spec: ScanSpec | None = None  # the statistics options and minimums
     once: bool = False  # x and y are subsets of one omics: a pair in both orders is scanned once
     covariates: tuple | None = field(default=None, repr=False)  # per cohort: Covariates along x's samples
+    previous: object | None = field(default=None, repr=False)  # a cohort change: linkscan.engine.cohorts.Previous
+
+    def computed(self) -> list[int]:
+        """The cohorts whose tests a tile computes: all, but in a cohort change only the
+        added ones (the others' results are read from the previous scan)."""
+        kept = self.previous.cohorts if self.previous is not None else ()
+        return [c for c, cohort in enumerate(self.cohorts) if cohort not in kept]
     tile_size: int = 500
     shard_size: int = 64
     results: ResultStore | None = None
@@ -512,7 +519,9 @@ def make_plan(spec: ScanSpec) -> Plan:
         "omics": spec.omics,
         "omics_y": spec.omics_y,
         "cohorts": list(cohorts),
-        "inputs": list(x.tokens) + (list(y.tokens) if y else []) + (list(normal.tokens) if normal else []),
+        # per cohort, what was ingested (so that a cohort added or dropped later is told
+        # apart from a cohort whose data changed: linkscan.engine.cohorts)
+        "inputs": {c: [side.tokens[i] for side in (x, y, normal) if side is not None] for i, c in enumerate(cohorts)},
         "partners": [f"{p.omics}:{p.name}:{p.type}" for p in partners],
         "phenotypes": list(spec.phenotypes),
         "features": list(spec.features),

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from linkscan.engine.finish import finish
 from linkscan.engine.plan import Plan, ScanSpec, make_plan
@@ -158,12 +158,25 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
         _security(address, tls)  # a TLS mistake is told before the result store is touched
     plan = make_plan(spec)
     results = plan.context.results
-    results.create_or_resume(plan.manifest, plan.features)
-    if results.is_complete():
+    change = _cohort_change(plan)
+    locked = change is not None
+    if change:  # the cohorts changed: the kept ones are read, the added ones computed
+        plan = replace(plan, context=replace(plan.context, previous=change))
+    try:
+        results.create_or_resume(plan.manifest, plan.features)
+        complete = results.is_complete()
+    except BaseException:
+        if locked:
+            results.unlock()
+        raise
+    if complete:
+        if locked:
+            results.unlock()
         report = ScanReport(str(spec.results), len(plan.tiles), len(plan.tiles))
         report.rows = results.summary()["rows"]
         return report
-    results.lock()
+    if not locked:
+        results.lock()
     # A lost scheduler is reported once and plainly (see _run); the client's own tracebacks
     # while it reconnects and closes (distributed.client, and its batched comm's "Batched
     # Comm Closed ... CommClosedError", seen once in CI) would only bury that message.
@@ -182,6 +195,28 @@ def run_scan(spec: ScanSpec, *, client=None, address: str | None = None,
         results.unlock()
 
 
+def _cohort_change(plan: Plan):
+    """For a store that holds another scan (or a cohort change under way): take its lock
+    and begin or resume the change (:func:`linkscan.engine.cohorts.prepare`). Returns its
+    Previous (the lock then stays held), False when the lock was taken and nothing
+    changes, or None (not locked: a new store, or this very scan)."""
+    from linkscan.engine.cohorts import prepare
+
+    results = plan.context.results
+    if not (results.path / "manifest.json").is_file():
+        return None
+    current = results.manifest()
+    if current.get("fingerprint") == plan.manifest["fingerprint"] and not (
+            current.get("previous") and not results.is_complete()):
+        return None
+    results.lock()
+    try:
+        return prepare(plan) or False
+    except BaseException:
+        results.unlock()
+        raise
+
+
 #: The loggers of the submitting process's dask client, quiet while a scan runs.
 _CLIENT_LOGS = ("distributed.client", "distributed.batched", "distributed.comm")
 
@@ -196,7 +231,9 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
     todo = [tile for tile in plan.tiles if tile.key not in done]
     report = ScanReport(str(plan.spec.results), len(plan.tiles), len(plan.tiles) - len(todo))
     start = time.perf_counter()
-    bar = Progress(len(todo), sum(plan.pairs(t) for t in todo),
+    # the tests a tile runs: in a cohort change, only the added cohorts'
+    share = len(plan.context.computed()) / len(plan.context.cohorts)
+    bar = Progress(len(todo), round(share * sum(plan.pairs(t) for t in todo)),
                    enabled=progress)
     limit = max_in_flight or 2 * max(sum(client.nthreads().values()), 1)
     context = client.scatter(plan.context, broadcast=True, hash=False)
@@ -247,7 +284,7 @@ def _run(plan: Plan, client, progress: bool, max_in_flight: int | None) -> ScanR
                 ) from exc
             done[tile.key] = entry
             report.tiles_run.append(tile.key)
-            pairs = plan.pairs(tile)
+            pairs = round(share * plan.pairs(tile))
             report.pairs += pairs
             bar.update(1, pairs)
             nxt = next(pending, None)

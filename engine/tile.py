@@ -106,7 +106,7 @@ def _spearman_dense(ctx: ScanContext, tile: Tile) -> _Results:
     out = _Results(len(ctx.cohorts), ctx.x.code(bi[a]), y.code(bj[b]), _spearman_test(ctx))
     flat = np.full((ni, nj), -1, dtype=np.int64)
     flat[a, b] = np.arange(len(a))
-    for c in range(len(ctx.cohorts)):
+    for c in ctx.computed():
         pi, xi = _rows(ctx, ctx.x, c, bi)
         if diagonal:
             pj, xj = pi, None
@@ -133,7 +133,7 @@ def _spearman_cis(ctx: ScanContext, tile: Tile) -> _Results:
     lo, hi = np.searchsorted(ctx.cis_pairs[:, 0], [bi[0], bi[-1] + 1])
     pairs = ctx.cis_pairs[lo:hi]
     out = _Results(len(ctx.cohorts), ctx.x.code(pairs[:, 0]), ctx.y.code(pairs[:, 1]), _spearman_test(ctx))
-    for c in range(len(ctx.cohorts)):
+    for c in ctx.computed():
         local_x = ctx.x.local_index[c][pairs[:, 0]]
         local_y = ctx.y.local_index[c][pairs[:, 1]]
         both = np.flatnonzero((local_x >= 0) & (local_y >= 0))
@@ -169,7 +169,7 @@ def _tumor_normal(ctx: ScanContext, tile: Tile) -> _Results:
     paired = ctx.spec.paired
     out = _Results(len(ctx.cohorts), ctx.x.code(bi), np.full(len(bi), ctx.x.n),
                    "signed_rank" if paired else "wilcoxon")
-    for c in range(len(ctx.cohorts)):
+    for c in ctx.computed():
         pt, vt = _rows(ctx, ctx.x, c, bi)
         pn, vn = _rows(ctx, ctx.normal, c, bi)
         both = np.intersect1d(pt, pn)
@@ -201,7 +201,7 @@ def _phenotype(ctx: ScanContext, tile: Tile) -> _Results:
     out = _Results(k, np.repeat(ctx.x.code(bi), len(parts)),
                    np.tile(ctx.x.n + np.arange(len(parts)), len(bi)),
                    np.tile(["partial_spearman" if adjusted else p.test for p in parts], len(bi)))
-    for c in range(k):
+    for c in ctx.computed():
         present, values = _rows(ctx, ctx.x, c, bi)
         if present.size == 0:
             continue
@@ -272,7 +272,10 @@ def tile_rows(ctx: ScanContext, res: _Results) -> pd.DataFrame:
     (feature, partner) and once as (partner, feature)."""
     from linkscan.kernels.meta import stouffer
 
-    meta, n_cohorts = stouffer(res.slogp.T, min_cohorts=ctx.spec.min_cohorts)
+    # the meta p of the cohort p-values as stored (float32), so that it is the same
+    # whether a cohort's results were computed now or read back (engine/cohorts.py)
+    stored = res.slogp.astype(np.float32).astype(np.float64)
+    meta, n_cohorts = stouffer(stored.T, min_cohorts=ctx.spec.min_cohorts)
     keep = np.flatnonzero(n_cohorts > 0)
     columns = {
         "feature": np.concatenate([res.feature[keep], res.partner[keep]]),
@@ -298,7 +301,10 @@ def run_tile(ctx: ScanContext, tile: Tile) -> dict:
     """Compute a tile and commit it to the result store. Returns its ledger entry.
     Idempotent: running a tile twice writes the same bytes."""
     start = time.perf_counter()
-    frame = tile_rows(ctx, COMPUTE[ctx.kind](ctx, tile))
+    res = COMPUTE[ctx.kind](ctx, tile)
+    if ctx.previous is not None:
+        ctx.previous.fill(ctx, res)
+    frame = tile_rows(ctx, res)
     shards = frame["feature"].to_numpy() // ctx.shard_size
     frames = {int(s): frame[shards == s] for s in np.unique(shards)}
     return ctx.results.write_tile(tile.key, frames, seconds=time.perf_counter() - start)

@@ -121,6 +121,25 @@ class Lookups:
             out.insert(3, "partner_omics", omics[partner_codes])
         return out
 
+    def previous_rows(self, codes: np.ndarray) -> pd.DataFrame:
+        """Every row of the features ``codes`` in the scan this store is changing from (a
+        cohort change keeps it in ``previous/``, its shards still in ``shards/`` until
+        the new finish), codes and columns as stored, each read checked against
+        ``previous/complete.json``."""
+        folder = self.path / "previous"
+        completion = (folder / "complete.json").read_bytes()
+        key = self.root + "#previous"
+        opened = _OPENED.get(key)
+        if opened is None or opened.completion != completion:
+            opened = _OPENED[key] = _Opened(self, completion, folder)
+        shard_size = opened.manifest["shard_size"]
+        frames = []
+        for shard in np.unique(np.asarray(codes) // shard_size):
+            wanted = [int(c) for c in codes if c // shard_size == shard]
+            rows = opened.shard(self, int(shard)).rows(wanted)
+            frames.append(rows[rows["feature"].isin(wanted)])
+        return pd.concat(frames, ignore_index=True) if frames else opened.shard(self, 0).rows([])
+
     def _opened(self) -> "_Opened":
         """The store as lookups read it (cached per process while complete.json stays
         the same); ResultsError if it is not complete."""
@@ -137,11 +156,14 @@ class _Opened:
     process (``_OPENED``) for as long as the store's complete.json is the same bytes, so
     a warm lookup reads one small file, then only the row groups of its feature."""
 
-    def __init__(self, store: ResultStore, completion: bytes) -> None:
+    def __init__(self, store: ResultStore, completion: bytes, folder=None) -> None:
+        import json
+
+        folder = folder if folder is not None else store.path  # previous/: the scan a cohort change reads
         self.completion = completion
         self.records = store.shard_records(completion)
-        self.manifest = store.manifest()
-        self.features = store.features()
+        self.manifest = json.loads((folder / "manifest.json").read_bytes())
+        self.features = (folder / "features.parquet").parquet().to_pandas()
         names: dict[str, list[int]] = {}
         for column in ("feature", "gene"):
             for name, code in zip(self.features[column].str.lower(), self.features["code"]):

@@ -112,6 +112,45 @@ class ResultStore(Submission, Ledger, Shards, Lookups):
             raise
         return False
 
+    def begin_cohort_change(self, manifest: dict, features: pd.DataFrame) -> None:
+        """Make this finished store the start of a scan of other cohorts (``manifest``):
+        keep the finished scan's manifest, features and completion in ``previous/`` (its
+        shards stay where they are: the new scan's tiles read them, its finish replaces
+        them), then clear its tiles and q tables and write the new scan's features and
+        manifest. Each step can be interrupted: ``previous/complete.json`` is written
+        last there, and until the new manifest is written a submission starts over here.
+        The caller holds the store's lock."""
+        path, previous = self.path, self.path / "previous"
+        if (path / "complete.json").is_file():
+            (previous / "complete.json").remove()
+            mkdir(previous)
+            for name in ("manifest.json", "features.parquet", "complete.json"):  # complete.json last
+                put(previous / name, (path / name).read_bytes())
+            (path / "complete.json").remove()
+        for sub in ("ledger", "parts", "bh"):
+            (path / sub).remove_tree()
+            mkdir(path / sub)
+        write_parquet(path / "features.parquet", features)
+        put(path / "manifest.json", json.dumps(manifest, indent=1).encode())
+
+    def previous_manifest(self) -> dict:
+        """The manifest of the finished scan a cohort change started from
+        (``previous/manifest.json``); FileNotFoundError if there is none whole."""
+        if not (self.path / "previous" / "complete.json").is_file():
+            raise FileNotFoundError(str(self.path / "previous" / "complete.json"))
+        return json.loads((self.path / "previous" / "manifest.json").read_bytes())
+
+    def end_cohort_change(self, n_shards: int) -> None:
+        """After the new scan's finish: remove ``previous/`` and the previous scan's shard
+        files beyond the new scan's ``n_shards``."""
+        from linkscan.storage.results.shards import shard_name
+
+        keep = {shard_name(shard) for shard in range(n_shards)}
+        for name in (self.path / "shards").names():
+            if name not in keep:
+                (self.path / "shards" / name).remove()
+        (self.path / "previous").remove_tree()
+
     def manifest(self) -> dict:
         """What the scan is (``manifest.json``); ResultsError if this is not a store."""
         try:

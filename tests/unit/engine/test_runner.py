@@ -112,7 +112,9 @@ def test_run_scan__equals_direct_computation(store, scanned):
         np.testing.assert_array_equal(rows[f"{cohort}_slogp"].to_numpy(),
                                       full_slogp[rows.feature, rows.partner].astype(np.float32))
         slogps.append(full_slogp)
-    meta, k = stouffer(np.stack([s[rows.feature, rows.partner] for s in slogps], axis=1))
+    # the meta p of the cohort p-values as stored (float32)
+    stored = np.stack([s[rows.feature, rows.partner] for s in slogps], axis=1).astype(np.float32)
+    meta, k = stouffer(stored.astype(np.float64))
     np.testing.assert_array_equal(rows.meta_slogp.to_numpy(), meta.astype(np.float32))
     np.testing.assert_array_equal(rows.n_cohorts.to_numpy(), k)
     # every ordered pair a != b with a result anywhere is present exactly once
@@ -159,7 +161,7 @@ def test_run_scan__resubmitting_a_complete_job_runs_nothing(store, scanned, clie
 def test_run_scan__refuses_results_of_another_scan(store, scanned, client2):
     from linkscan.errors import ResultsError
 
-    with pytest.raises(ResultsError, match=r"different scan \(differs in: min_n\)"):
+    with pytest.raises(ResultsError, match=r"different scan \(differs in: min_n \(10 -> 12\)\)"):
         run_scan(ScanSpec(store=str(store), results=str(scanned), omics="proteome", tile_size=64, min_n=12),
                  client=client2, progress=False)
 
