@@ -1,5 +1,6 @@
 """`linkscan bench`: throughput from a sample of a scan's own tiles, and projections."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -86,13 +87,20 @@ KINDS = {
     "cis": dict(kind="cis", omics="rna", omics_y="proteome"),
     "tumor_normal": dict(kind="tumor_normal", omics="proteome"),
     "phenotype": dict(kind="phenotype", omics="proteome", mutations="mutation"),
+    # issue 12: lists, covariates and sample filters plan the same as everything else
+    "trans_list": dict(omics="proteome", features=("MKI67", "TOP2A", "CCNB1")),
+    "phenotype_adjusted": dict(kind="phenotype", omics="proteome", mutations="mutation", phenotypes=("MSI",),
+                               covariates=("age",), where="age > 40"),
 }
 
 
 def _expected_pairs(plan) -> int:
     """The scan's pair tests counted from its inputs, independently of tile_pairs."""
     ctx = plan.context
-    if ctx.partners:
+    if ctx.once:  # unordered pairs of one listed feature with another feature
+        both = len(np.intersect1d(ctx.x.code(np.arange(ctx.x.n)), ctx.y.code(np.arange(ctx.y.n))))
+        per_cohort = ctx.x.n * ctx.y.n - both - both * (both - 1) // 2
+    elif ctx.partners:
         per_cohort = ctx.x.n * len(ctx.partners)
     elif ctx.kind == "cis":
         per_cohort = len(ctx.cis_pairs)
@@ -115,7 +123,7 @@ def test_bench__projects_the_plans_pair_tests_for_every_kind(kinds_store, tmp_pa
         assert {p.omics for p in plan.context.partners} == {"phenotype", "mutation"}
 
 
-@pytest.mark.parametrize("name", ["trans", "phenotype"])
+@pytest.mark.parametrize("name", ["trans", "phenotype", "trans_list", "phenotype_adjusted"])
 def test_bench__projection_equals_the_pair_tests_a_real_run_reports(kinds_store, tmp_path, client, name):
     from linkscan.engine.runner import run_scan
 
