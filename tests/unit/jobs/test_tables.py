@@ -62,3 +62,14 @@ def test_format_table__rounds_blanks_and_fits_the_width(rows):
     cells = wide[missing + 1]
     assert len(cells.split()) == 1 + 1 + 3 - sum(rows.loc[missing, [f"{c}_slogp" for c in ("meta", "BRCA", "OV", "UCEC")]].isna())
     assert format_table(table.iloc[:0]) == "no associations pass the filters"
+
+
+def test_kb_table__two_group_tests_name_their_groups_and_sizes(rows):
+    groups = rows.assign(x_group=["MSI-H", ""] * 6, y_group=["MSS", ""] * 6,
+                         BRCA_nx=pd.array([4, pd.NA] * 6, dtype="Int16"))
+    table = kb_table(groups)
+    assert table["x vs y"].tolist() == ["MSI-H vs MSS", ""] * 6
+    sizes = kb_table(groups, "n")["BRCA"]
+    n = rows["BRCA_n"].to_numpy(np.int64, na_value=-1)
+    assert sizes[0] == f"4/{n[0] - 4}" and sizes[1] == str(n[1])  # NX/NY, else the samples
+    assert "MSI-H vs MSS" in format_table(table, width=200)
