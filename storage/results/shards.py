@@ -18,13 +18,34 @@ import pandas as pd
 from linkscan.errors import ResultsError
 from linkscan.storage.results.checksums import shard_error, shard_record
 from linkscan.storage.results.files import mkdir, parquet_bytes, put
-from linkscan.storage.results.schema import FEATURES_PER_ROW_GROUP, ROWS_PER_ROW_GROUP, null_columns
+from linkscan.storage.results.schema import ROWS_PER_ROW_GROUP, null_columns
 
 
 def shard_name(shard: int) -> str:
     """The file name of shard number ``shard`` in ``shards/`` (and its key in
     complete.json's ``shard_files``)."""
     return f"{shard:05d}.parquet"
+
+
+def row_groups(codes: np.ndarray) -> list[int]:
+    """Where each row group of a finished shard starts, for rows sorted by feature
+    ``codes``: consecutive whole features, as many as fit in :data:`ROWS_PER_ROW_GROUP`
+    rows (one at least), so that a lookup decodes at most about that many rows and a
+    scan with few rows per feature (phenotypes, tumor vs normal) is not cut into
+    thousands of tiny row groups, each of which costs the finish a fixed time per column.
+
+    >>> row_groups(np.repeat([0, 1, 2, 3], [20000, 10000, 5000, 40000]))
+    [0, 30000, 35000]
+    """
+    if len(codes) == 0:
+        return [0]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    offsets = [0]
+    for start, end in zip(starts[1:], ends[1:]):
+        if end - offsets[-1] > ROWS_PER_ROW_GROUP:
+            offsets.append(int(start))
+    return offsets
 
 
 class Shards:
@@ -61,19 +82,14 @@ class Shards:
     def write_shard(self, shard: int, frame: pd.DataFrame) -> dict:
         """Write ``frame``, every row of ``shard`` with its q columns, as the finished
         ``shards/<shard>.parquet``: sorted by (feature, partner), in the result columns and
-        dtypes, row groups of at most :data:`FEATURES_PER_ROW_GROUP` features and about
-        :data:`ROWS_PER_ROW_GROUP` rows, a cohort without a result a Parquet null in each
-        of its columns. Returns the shard's record for complete.json: its rows, size,
+        dtypes, row groups of whole features (:func:`row_groups`), a cohort without a
+        result a Parquet null in each of its columns. Returns the shard's record for complete.json: its rows, size,
         sha256 and the CRC-32 of its footer and of each row group
         (:func:`~linkscan.storage.results.checksums.shard_record`)."""
         dtypes = self.dtypes()
         frame = frame.sort_values(["feature", "partner"], kind="stable", ignore_index=True)
         frame = frame[list(dtypes)].astype(dtypes)
-        codes = frame["feature"].to_numpy()
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([0])
-        per_feature = len(codes) / max(len(starts), 1)
-        per_group = int(min(FEATURES_PER_ROW_GROUP, max(1, ROWS_PER_ROW_GROUP // max(per_feature, 1))))
-        offsets = [int(x) for x in starts[::per_group]]
+        offsets = row_groups(frame["feature"].to_numpy())
         # Definition levels on every float column (stat, slogp, log10q, meta): a missing
         # result is then a null that other readers skip (DuckDB counts, averages and
         # filters NaN as a number, above every other). They make fastparquet's encoding

@@ -44,13 +44,13 @@ def client():
 
 @pytest.fixture(scope="module")
 def cohort_store(tmp_path_factory) -> Path:
-    """Three synthetic cohorts of 150 proteins; each cohort lacks a few (missing results)."""
-    return proteome_store(tmp_path_factory.mktemp("cohorts"), n_features=150, cohorts=COHORTS, seed=3,
+    """Three synthetic cohorts of 300 proteins (three row groups in the shard); each cohort lacks a few (missing results)."""
+    return proteome_store(tmp_path_factory.mktemp("cohorts"), n_features=300, cohorts=COHORTS, seed=3,
                           samples=(30, 60))
 
 
 def _spec(cohort_store: Path, results: Path) -> ScanSpec:
-    return ScanSpec(store=str(cohort_store), results=str(results), omics="proteome", tile_size=64)
+    return ScanSpec(store=str(cohort_store), results=str(results), omics="proteome", tile_size=100)
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +323,7 @@ def test_other_scan__the_printed_fix_starts_over(cohort_store, scanned, client, 
     """A job pointed at the results of another scan: deleting them, as told, and
     submitting starts over."""
     results = Path(shutil.copytree(scanned, tmp_path / "res"))
-    other = ScanSpec(store=str(cohort_store), results=str(results), omics="proteome", tile_size=64, min_n=12)
+    other = ScanSpec(store=str(cohort_store), results=str(results), omics="proteome", tile_size=100, min_n=12)
     with pytest.raises(LinkscanError, match=r"different scan .* or delete this one to start over"):
         run_scan(other, client=client, progress=False)
     shutil.rmtree(results)

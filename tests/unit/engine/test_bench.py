@@ -46,7 +46,8 @@ def test_bench__command_prints_a_table_per_worker_count(store, capsys):
     assert "sampled 1 of 6 tiles" in out and "pairs/s per worker" in out
     assert "workers  tiles     finish    total" in out
     assert out.splitlines()[0].startswith("scan: trans of proteome, 2 cohorts (BRCA, OV), 120 features against each other")
-    assert [line.split()[0] for line in out.splitlines()[4:]] == ["1", "2", "4"]
+    assert out.splitlines()[3].startswith("start (each worker loads the compiled kernels once): ")
+    assert [line.split()[0] for line in out.splitlines()[5:]] == ["1", "2", "4"]
 
 
 # --- sizing from the job: the projected pair tests are the ones the scan runs ------------
@@ -58,8 +59,6 @@ KIND_COHORTS = ("BRCA", "COAD")
 def kinds_store(tmp_path_factory):
     """Every scan kind's inputs: proteome (tumor and normal), an RNA copy of it (same
     feature ids, so same genes; fewer features, other samples), mutations, phenotypes."""
-    import numpy as np
-
     from stores import gene_page_store
 
     root = tmp_path_factory.mktemp("bench_kinds")
