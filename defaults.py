@@ -72,6 +72,8 @@ OPTIONS: tuple[Option, ...] = (
            "tumor and a normal sample (same sample id)"),
     Option("", "where", str, "", "keep the samples whose phenotypes pass this filter, e.g. "
            "\"Case_excluded is missing or Case_excluded != 'Yes'\""),
+    Option("", "keep", dict, "all", 'rows written: "all", {min_slogp = 6}, {max_log10q = -2} or {top = 100} '
+           "per feature; q is BH over every test either way"),
     # -- the statistics (STATS.md; minimums are its defaults)
     Option("statistics", "min_n", int, 10, "Spearman: minimum overlapping samples", minimum=3),
     Option("statistics", "p_mode", str, "t",

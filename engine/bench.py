@@ -150,7 +150,7 @@ def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchRepor
         shards = sorted({int(s) for e in entries for s in e["parts"]})
         start = time.perf_counter()
         for shard in shards:
-            finish_shard(results, shard, [e for e in entries if str(shard) in e["parts"]])
+            finish_shard(results, shard, [e for e in entries if str(shard) in e["parts"]], plan.spec.keep)
         compact_seconds = time.perf_counter() - start
         written = sum((results.path / "shards" / f"{shard:05d}.parquet").size() for shard in shards)
     return BenchReport(

@@ -24,9 +24,15 @@ from linkscan.storage.results.schema import Q_SUFFIX
 from linkscan.storage.results.shards import shard_name
 
 
-def bh_table_of(results, column: str, entries: list[dict]) -> int:
+#: The p histograms of complete.json: counts of floor(-log10 p), the last bin open.
+HISTOGRAM_BINS = 51
+
+
+def bh_table_of(results, column: str, entries: list[dict]) -> tuple[int, list[int]]:
     """Benjamini-Hochberg over every p of ``column`` in the scan at once (STATS.md): the
-    q of each distinct stored p, saved for the shards. Returns the column's tests m.
+    q of each distinct stored p, saved for the shards. Returns the column's tests m and
+    their distribution (counts of floor(-log10 p): 0, 1, ..., 50 and more), which a
+    store keeps whatever rows it keeps.
     One task per column: a column of a 10-cohort x 10,000-protein scan is 50 million
     p-values (200 MB), all columns at once would be 2.2 GB in one worker."""
     from linkscan.kernels.multitest import bh_table
@@ -37,7 +43,8 @@ def bh_table_of(results, column: str, entries: list[dict]) -> int:
     logp = -values[::-1].astype(np.float64) * math.log(10.0)  # ascending log p
     table = bh_table(logp, repeats[::-1])
     results.save_q_table(column, values, (table.logq[::-1] / math.log(10.0)).astype(np.float32))
-    return int(repeats.sum())
+    bins = np.minimum(values.astype(np.int64), HISTOGRAM_BINS - 1)
+    return int(repeats.sum()), np.bincount(bins, weights=repeats, minlength=HISTOGRAM_BINS).astype(int).tolist()
 
 
 def finish(plan: Plan, client, done: dict[str, dict], progress: bool = True) -> int:
@@ -48,17 +55,22 @@ def finish(plan: Plan, client, done: dict[str, dict], progress: bool = True) -> 
     entries = [done[tile.key] for tile in plan.tiles]
     columns = [f"{c}_slogp" for c in plan.context.cohorts] + ["meta_slogp"]
     futures = [client.submit(bh_table_of, results, column, entries, pure=False) for column in columns]
-    tests = dict(zip(columns, _gathered(client, futures, "BH q-values", "columns", progress)))
+    counted = dict(zip(columns, _gathered(client, futures, "BH q-values", "columns", progress)))
     n_shards = plan.manifest["n_shards"]
+    keep = plan.spec.keep
     futures = [
         client.submit(finish_shard, results, shard,
-                      [e for e in entries if str(shard) in e["parts"]], pure=False)
+                      [e for e in entries if str(shard) in e["parts"]], keep, pure=False)
         for shard in range(n_shards)
     ]
     records = _gathered(client, futures, "shards", "shards", progress)
     rows = sum(record["rows"] for record in records)
-    results.mark_complete({"rows": rows, "tiles": len(entries), "shards": n_shards, "tests": tests,
-                           "shard_files": {shard_name(shard): record for shard, record in enumerate(records)}})
+    results.mark_complete({
+        "rows": rows, "rows_computed": sum(record.get("rows_computed", record["rows"]) for record in records),
+        "keep": keep.text, "tiles": len(entries), "shards": n_shards,
+        "tests": {column: m for column, (m, _) in counted.items()},
+        "p_histograms": {column: histogram for column, (_, histogram) in counted.items()},
+        "shard_files": {shard_name(shard): record for shard, record in enumerate(records)}})
     if plan.context.previous is not None:  # a cohort change: the previous scan is replaced now
         results.end_cohort_change(n_shards)
     return rows
@@ -77,18 +89,23 @@ def _gathered(client, futures: list, label: str, unit: str, progress: bool) -> l
     return client.gather(futures)
 
 
-def finish_shard(results, shard: int, entries: list[dict]) -> dict:
+def finish_shard(results, shard: int, entries: list[dict], keep=None) -> dict:
     """Compact ``shard``: the rows of its parts (from the ledger ``entries`` that have
     one, checked by the store), with the q column of each p column from the saved BH
-    tables, written as the finished ``shards/<shard>.parquet``. Returns its record for
+    tables, those the ``keep`` policy keeps (:mod:`linkscan.engine.keep`; default all),
+    written as the finished ``shards/<shard>.parquet``. Returns its record for
     complete.json: rows, size and checksums
-    (:meth:`~linkscan.storage.results.shards.Shards.write_shard`)."""
+    (:meth:`~linkscan.storage.results.shards.Shards.write_shard`), and the rows
+    computed before ``keep``."""
     frame = results.read_parts(shard, entries)
     for column in [c for c in frame.columns if c.endswith("_slogp")]:
         values, log10q = results.q_table(column)
         frame[column.removesuffix("_slogp") + "_" + Q_SUFFIX[0]] = _q_of(
             np.abs(frame[column].to_numpy(dtype=np.float32)), values, log10q)
-    return results.write_shard(shard, frame)
+    computed = len(frame)
+    if keep is not None and keep.policy != "all":
+        frame = frame[keep.mask(frame)]
+    return dict(results.write_shard(shard, frame), rows_computed=computed)
 
 
 def _q_of(p: np.ndarray, values: np.ndarray, log10q: np.ndarray) -> np.ndarray:

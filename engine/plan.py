@@ -95,6 +95,9 @@ class ScanSpec:
         features) of ``omics`` and of the partner side; empty = all. In a trans scan of
         one omics they select the pairs with one feature in ``features`` and the other in
         ``features_y`` (each pair once).
+    keep
+        Which rows the finished store keeps (:mod:`linkscan.engine.keep`); the q-values
+        count every test whatever it keeps.
     covariates
         Phenotypes to adjust for (:mod:`linkscan.engine.covariates`): Spearman-based
         tests become partial Spearman tests.
@@ -133,6 +136,7 @@ class ScanSpec:
     paired: bool = default("paired")
     min_pairs: int = default("min_pairs")
     covariates: tuple[str, ...] = ()
+    keep: object = default("keep")  # a linkscan.engine.keep.Keep (from "all" or a policy table)
 
     def __post_init__(self):
         for name in ("kind", "p_mode"):
@@ -143,6 +147,9 @@ class ScanSpec:
             raise JobError("kind = 'cis' needs omics_y, the omics to match each feature's gene in")
         if self.omics_y and self.kind in ("tumor_normal", "phenotype"):
             raise JobError(f"kind = {self.kind!r} scans one omics; remove omics_y")
+        from linkscan.engine.keep import Keep
+
+        object.__setattr__(self, "keep", Keep.parse(self.keep))
         if not isinstance(self.paired, bool):
             raise JobError(f"paired = {self.paired!r}: must be true or false")
         if self.paired and self.kind != "tumor_normal":
@@ -533,6 +540,7 @@ def make_plan(spec: ScanSpec) -> Plan:
                      spec.cox_min_n, spec.cox_min_side] + ([spec.min_pairs] if spec.paired else []),
         "paired": spec.paired,
         "covariates": list(spec.covariates),
+        "keep": spec.keep.text,
         "min_n": spec.min_n,
         "p_mode": spec.p_mode,
         "min_cohorts": spec.min_cohorts,

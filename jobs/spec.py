@@ -67,6 +67,14 @@ class Job:
 
 def _check(path: Path, section: str, key: str, value, kind: type):
     where = f"{path}: {section + '.' if section else ''}{key}"
+    if kind is dict:
+        from linkscan.engine.keep import Keep
+
+        try:
+            Keep.parse(value)
+        except JobError as exc:
+            raise JobError(f"{path}: {exc}") from None
+        return
     if kind is bool and not isinstance(value, bool):
         raise JobError(f"{where} = {value!r} must be true or false (no quotes)")
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -158,6 +166,7 @@ def read_job(path: str | Path) -> Job:
             where=top["where"],
             paired=top["paired"],
             covariates=tuple(top["covariates"]),
+            keep=top["keep"],
             tile_size=merged["scan"]["tile_size"],
             **merged["statistics"],
         )
@@ -241,6 +250,8 @@ def _toml(value) -> str:
     """A TOML value: JSON's strings and lists of strings are TOML's too."""
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(json.dumps(str(v)) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table: keep = {min_slogp = 6}
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
     return json.dumps(value) if isinstance(value, (str, bool)) else str(value)
 
 
