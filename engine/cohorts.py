@@ -105,14 +105,14 @@ def _check_only_cohorts(path, old: dict, new: dict) -> None:
     changed = [key for key in sorted(set(old["scan"]) | set(new["scan"]))
                if key not in _FROM_COHORTS and old["scan"].get(key) != new["scan"].get(key)]
     kept = [c for c in new["scan"]["cohorts"] if c in old["scan"]["cohorts"]]
-    reingested = [c for c in kept if old["scan"]["inputs"].get(c) != new["scan"]["inputs"].get(c)] \
-        if isinstance(old["scan"].get("inputs"), dict) else kept
-    if not changed and not reingested and old.get("schema_version") == new.get("schema_version"):
+    older = not isinstance(old["scan"].get("inputs"), dict)  # before inputs were kept per cohort
+    reingested = [] if older else [c for c in kept if old["scan"]["inputs"].get(c) != new["scan"]["inputs"].get(c)]
+    if not changed and not reingested and not older and old.get("schema_version") == new.get("schema_version"):
         return
     what = [f"{key} ({_short(old['scan'].get(key))} -> {_short(new['scan'].get(key))})" for key in changed]
     if reingested:
         what.append(f"the data of cohorts {', '.join(reingested)} (ingested again since)")
-    if old.get("schema_version") != new.get("schema_version"):
+    if older or old.get("schema_version") != new.get("schema_version"):
         what.append("the result schema (a store of an older linkscan)")
     raise ResultsError(
         f"{path} holds the results of a different scan (differs in: {'; '.join(what)}); only cohorts can be "

@@ -108,3 +108,15 @@ def test_other_changes__refused_with_what_changed(world, client):
     with pytest.raises(ResultsError, match=r"differs in: the data of cohorts BRCA \(ingested again since\)"):
         run_scan(_spec(world, "r", ("BRCA", "COAD")), client=client, progress=False)
     assert ResultStore(str(world / "r")).is_complete()  # refused before anything was touched
+
+
+def test_store_of_an_older_linkscan__refused_as_such(world, client):
+    import json
+
+    run_scan(_spec(world, "r", ("BRCA",)), client=client, progress=False)
+    manifest = world / "r" / "manifest.json"
+    old = json.loads(manifest.read_text())
+    old["scan"]["inputs"] = [t for tokens in old["scan"]["inputs"].values() for t in tokens]  # the old layout
+    manifest.write_text(json.dumps(old))
+    with pytest.raises(ResultsError, match=r"differs in: the result schema \(a store of an older linkscan\)"):
+        run_scan(_spec(world, "r", ("BRCA", "COAD")), client=client, progress=False)
