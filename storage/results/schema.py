@@ -10,13 +10,17 @@ SCHEMA_VERSION = 1
 
 #: Rows per shard file aimed at when choosing the shard size (bounds finalize memory).
 SHARD_TARGET_ROWS = 2_000_000
-#: Fewest entities per shard.
+#: Features per row group in a finished shard, at most (a lookup reads one row group;
+#: also the fewest entities per shard)...
 FEATURES_PER_ROW_GROUP = 8
-#: Rows per row group of a finished shard, at most (unless one feature has more): whole
-#: features, as many as fit (a 10,000-protein scan: 3 features, 30,000 rows; a phenotype
-#: scan: thousands of features), so that a lookup decodes ~30k rows whatever the scan's
-#: size; each row group costs the finish a fixed ~0.5 ms per column.
+#: ...and rows per row group, at most (unless one feature has more): fewer features per
+#: group when each has many rows (a 10,000-protein scan: 3 features, 30,000 rows), so
+#: that a lookup decodes at most ~30k rows whatever the scan's size...
 ROWS_PER_ROW_GROUP = 32_768
+#: ...but more than 8 features when they are small, up to this many rows (a phenotype
+#: scan: ~400 features of 10 rows): each row group costs the finish a fixed ~0.5 ms per
+#: column (storage.results.shards.row_groups).
+MIN_ROWS_PER_ROW_GROUP = 4_096
 #: Compression of part and shard files. LZ4 (the raw block format, which every Parquet
 #: reader takes): on a 10-cohort part of 384k rows it wrote 5x and read 4x faster than
 #: zstd for 14% more bytes, and a scan's time is in writing and reading its rows.

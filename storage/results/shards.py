@@ -18,7 +18,12 @@ import pandas as pd
 from linkscan.errors import ResultsError
 from linkscan.storage.results.checksums import shard_error, shard_record
 from linkscan.storage.results.files import mkdir, parquet_bytes, put
-from linkscan.storage.results.schema import ROWS_PER_ROW_GROUP, null_columns
+from linkscan.storage.results.schema import (
+    FEATURES_PER_ROW_GROUP,
+    MIN_ROWS_PER_ROW_GROUP,
+    ROWS_PER_ROW_GROUP,
+    null_columns,
+)
 
 
 def shard_name(shard: int) -> str:
@@ -29,22 +34,32 @@ def shard_name(shard: int) -> str:
 
 def row_groups(codes: np.ndarray) -> list[int]:
     """Where each row group of a finished shard starts, for rows sorted by feature
-    ``codes``: consecutive whole features, as many as fit in :data:`ROWS_PER_ROW_GROUP`
-    rows (one at least), so that a lookup decodes at most about that many rows and a
-    scan with few rows per feature (phenotypes, tumor vs normal) is not cut into
-    thousands of tiny row groups, each of which costs the finish a fixed time per column.
+    ``codes``: consecutive whole features, at most :data:`ROWS_PER_ROW_GROUP` rows (one
+    feature at least) and :data:`FEATURES_PER_ROW_GROUP` features, so that a lookup
+    decodes few rows; but at least :data:`MIN_ROWS_PER_ROW_GROUP` rows when the features
+    are small, so that a scan with a few rows per feature (phenotypes, tumor vs normal)
+    is not cut into thousands of tiny row groups, each of which costs the finish a fixed
+    time per column.
 
     >>> row_groups(np.repeat([0, 1, 2, 3], [20000, 10000, 5000, 40000]))
     [0, 30000, 35000]
+    >>> row_groups(np.repeat(np.arange(20), 2000))[:3]  # 8 features of 2,000 rows
+    [0, 16000, 32000]
+    >>> len(row_groups(np.repeat(np.arange(2000), 10)))  # 2,000 features of 10 rows
+    5
     """
     if len(codes) == 0:
         return [0]
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     ends = np.r_[starts[1:], len(codes)]
-    offsets = [0]
+    offsets, features = [0], 1
     for start, end in zip(starts[1:], ends[1:]):
-        if end - offsets[-1] > ROWS_PER_ROW_GROUP:
+        rows = start - offsets[-1]
+        if end - offsets[-1] > ROWS_PER_ROW_GROUP or (features >= FEATURES_PER_ROW_GROUP
+                                                      and rows >= MIN_ROWS_PER_ROW_GROUP):
             offsets.append(int(start))
+            features = 0
+        features += 1
     return offsets
 
 
