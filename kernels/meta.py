@@ -64,6 +64,10 @@ def stouffer(slogp: ArrayLike, *, min_cohorts: int = 1) -> tuple[np.ndarray, np.
         raise ValueError(f"too many cohorts: {s.shape[1]}")
     valid = ~np.isnan(s)
     k = valid.sum(axis=1)
+    if s.shape[1] == 1:  # one cohort: its value passes through (step 5), nothing to combine
+        out = s[:, 0].copy()
+        out[k < max(int(min_cohorts), 1)] = np.nan
+        return out, k.astype(np.int16)
     sign = np.where(s >= 0.0, 1.0, -1.0)  # -0.0 >= 0: p == 1 is +
     majority = np.where(np.where(valid, sign, 0.0).sum(axis=1) >= 0.0, 1.0, -1.0)
     mag = np.abs(s)
