@@ -1,7 +1,7 @@
 """linkscan.defaults: every key of a job file, its default and what it means.
 
 The one place a scan's options are declared. The job file's schema
-(:mod:`linkscan.jobs.spec`), the scan spec (:class:`linkscan.engine.plan.ScanSpec`) and
+(:mod:`linkscan.jobs.spec`), the scan spec (:class:`linkscan.engine.scanspec.ScanSpec`) and
 the command line's defaults (:mod:`linkscan.jobs.cli`) are derived from :data:`OPTIONS`;
 the README's job file reference shows the same table (a test holds them equal).
 
