@@ -43,7 +43,7 @@ def bh_table_of(results, column: str, entries: list[dict]) -> tuple[int, list[in
     logp = -values[::-1].astype(np.float64) * math.log(10.0)  # ascending log p
     table = bh_table(logp, repeats[::-1])
     results.save_q_table(column, values, (table.logq[::-1] / math.log(10.0)).astype(np.float32))
-    bins = np.minimum(values.astype(np.int64), HISTOGRAM_BINS - 1)
+    bins = np.minimum(values, HISTOGRAM_BINS - 1).astype(np.int64)  # p = 0 is the float32 max: last bin
     return int(repeats.sum()), np.bincount(bins, weights=repeats, minlength=HISTOGRAM_BINS).astype(int).tolist()
 
 
