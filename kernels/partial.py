@@ -233,15 +233,19 @@ def _complete_pairs(ex, ssx, rows_x, ey, ssy, rows_y, s, df, self_scan, lbeta_ta
             if ssy[b] == 0.0:
                 continue
             rr, lp = _finish(_dot(ex[a], ey[b], s), ssx[a], ssy[b], df, lbeta_tab)
-            i = rows_x[a]
-            j = rows_y[b]
-            r[i, j] = rr
-            nout[i, j] = s
-            logp[i, j] = lp
-            if self_scan:
-                r[j, i] = rr
-                nout[j, i] = s
-                logp[j, i] = lp
+            _store(r, nout, logp, rows_x[a], rows_y[b], rr, s, lp, self_scan)
+
+
+@jit(nogil=True)
+def _store(r, nout, logp, i, j, rr, n, lp, both):
+    """A pair's result at (i, j), and at (j, i) too when ``both`` (a self-scan)."""
+    r[i, j] = rr
+    nout[i, j] = n
+    logp[i, j] = lp
+    if both:
+        r[j, i] = rr
+        nout[j, i] = n
+        logp[j, i] = lp
 
 
 @jit(nogil=True)
@@ -317,13 +321,7 @@ def _scan_pairs(oa, ga, ma, fa, rows_a, ob, gb, mb, fb, rows_b, tri, swap, zorde
             if n == 0:
                 continue
             x, y = (j, i) if swap else (i, j)
-            r[x, y] = rr
-            nout[x, y] = n
-            logp[x, y] = lp
-            if tri:
-                r[y, x] = rr
-                nout[y, x] = n
-                logp[y, x] = lp
+            _store(r, nout, logp, x, y, rr, n, lp, tri)
 
 
 # --------------------------------------------------------------------------- driver
