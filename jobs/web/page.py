@@ -59,7 +59,7 @@ STATIC = resources.files("linkscan.jobs.web") / "static"
 
 
 def page_data(catalog: Catalog, gene: str, *, trans_rows: int | None = None,
-              enrichment: pd.DataFrame | None = None) -> dict:
+              enrichment: pd.DataFrame | str | None = None) -> dict:
     """What the gene page of ``gene`` shows (see the module docstring).
 
     Parameters
@@ -73,7 +73,8 @@ def page_data(catalog: Catalog, gene: str, *, trans_rows: int | None = None,
         others), a number for the strongest that many by the meta p (the report sorts
         and pages within them).
     enrichment
-        A gene set enrichment table (:func:`enrichment_section`), or None for no such
+        A gene set enrichment table (:func:`enrichment_section`); a sentence saying why
+        there is none (:func:`gene_enrichment`), shown in its place; or None for no such
         section.
 
     Returns
@@ -115,7 +116,10 @@ def page_data(catalog: Catalog, gene: str, *, trans_rows: int | None = None,
             _name_features(section)
         sections.append(section)
         cohorts += [c for c in scan.cohorts if c not in cohorts]
-    if enrichment is not None:
+    if isinstance(enrichment, str):  # gene sets were given, but there is no enrichment: say why
+        sections.append({"id": "enrichment", "kind": "enrichment", "title": "Gene set enrichment", "total": 0,
+                         "columns": [], "data": [], "note": enrichment})
+    elif enrichment is not None:
         sections.append(enrichment_section(enrichment))
     return {"gene": gene, "results": catalog.results, "features": list(features.values()), "cohorts": cohorts,
             "sections": sections}
@@ -138,17 +142,18 @@ def _name_features(section: dict) -> None:
         cells[at] = f"{row['feature']} ({row['omics']})" if row.get("omics") else row["feature"]
 
 
-def gene_enrichment(gene: str, results, gene_sets) -> pd.DataFrame | None:
+def gene_enrichment(gene: str, results, gene_sets) -> pd.DataFrame | str:
     """Preranked GSEA of ``gene``'s trans partners over ``gene_sets`` (as
-    ``linkscan gsea`` with its defaults), or None when the page has none to show: no
-    trans scan holds the gene, or no set has enough genes in its ranking."""
+    ``linkscan gsea`` with its defaults), or, when there is none, why (no trans scan
+    holds the gene, no set has enough genes in its ranking, ...): the page shows that
+    sentence in the enrichment section that was asked for, instead of leaving it out."""
     from linkscan.errors import LinkscanError
     from linkscan.jobs.enrichment import gsea
 
     try:
         return gsea(gene, results, gene_sets)
-    except LinkscanError:
-        return None
+    except LinkscanError as exc:
+        return f"No enrichment for {gene}: {exc}"
 
 
 def enrichment_section(enrichment: pd.DataFrame) -> dict:

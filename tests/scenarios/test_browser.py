@@ -271,3 +271,18 @@ def test_report__shows_the_enrichment_table_it_is_given(browser, demo, tmp_path)
         watched.check_clean()
     finally:
         watched.page.close()
+
+
+def test_report__an_enrichment_that_cannot_be_made_says_why(browser, demo, tmp_path):
+    from linkscan.jobs.web.report import report
+
+    path = report("OS", demo / "results", tmp_path / "os.html", gmt=demo / "gene_sets.gmt")
+    watched = Watched(browser, (path.as_uri(),))
+    try:
+        watched.open(path.as_uri())
+        note = watched.page.locator("#enrichment #enrichment-note")
+        assert note.inner_text().startswith("No enrichment for OS: ")
+        assert watched.page.locator("#enrichment table").count() == 0
+        watched.check_clean()
+    finally:
+        watched.page.close()

@@ -441,3 +441,21 @@ def test_gmt__the_service_and_the_report_end_with_the_genes_enrichment(demo, tmp
         assert [row[column] for row in section["data"]] == want["set"].tolist()
     _one_error(_linkscan("report", GENE, "--results", str(demo / "results"), "-o", str(tmp_path / "x.html"),
                          "--gmt", str(tmp_path / "none.gmt")), "none.gmt")
+
+
+def test_gmt__a_gene_without_an_enrichment_says_why(demo, tmp_path):
+    """A page asked for with gene sets shows why a name has no enrichment (a phenotype has
+    no trans partners) instead of leaving the section out."""
+    from linkscan.errors import LinkscanError
+    from linkscan.jobs.enrichment import gsea
+
+    gmt = demo / "gene_sets.gmt"
+    with pytest.raises(LinkscanError) as info:
+        gsea("OS", demo / "results", gmt)
+    out = _linkscan("report", "OS", "--results", str(demo / "results"), "-o", str(tmp_path / "os.html"),
+                    "--gmt", str(gmt))
+    assert out.returncode == 0, out.stderr
+    html = (tmp_path / "os.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="linkscan-data">(.*?)</script>', html, re.S).group(1))
+    section = _enrichment(data)
+    assert section["data"] == [] and section["note"] == f"No enrichment for OS: {info.value}"

@@ -417,6 +417,10 @@
 
   async function enrichment(section) {
     const node = sectionShell(section, "Preranked gene set enrichment of the partners (signed -log10 p ranking).");
+    if (section.note) {  // gene sets were given, but the gene has no enrichment: why
+      node.append(el("p", { class: "note", id: "enrichment-note" }, section.note));
+      return;
+    }
     const table = { columns: section.columns, data: section.data, cohorts: [], show: "stat" };
     const bars = el("div", { class: "plot", id: "enrichment-nes" });
     node.append(holder(kbTable(table, [], { kind: section.kind })), el("div", { class: "panel" }, bars));
