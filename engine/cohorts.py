@@ -127,11 +127,9 @@ def _short(value) -> str:
 
 def _previous(plan, source: dict) -> Previous:
     """The :class:`Previous` of ``plan`` reading the finished scan ``source``."""
-    previous = plan.context.results
-    features = (previous.path / "previous" / "features.parquet").parquet().to_pandas()
+    features = (plan.context.results.path / "previous" / "features.parquet").parquet().to_pandas()
     old = pd.Index(features["omics"].astype(str) + ":" + features["feature"].astype(str))
     new = plan.features["omics"].astype(str) + ":" + plan.features["feature"].astype(str)
-    old_code = features["code"].to_numpy(np.int64)[np.maximum(old.get_indexer(new), 0)]
-    old_code = np.where(old.get_indexer(new) >= 0, old_code, -1)
+    old_code = old.get_indexer(new).astype(np.int64)  # a code is its row in features.parquet; -1: not there
     kept = tuple(c for c in plan.context.cohorts if c in source["cohorts"])
     return Previous(cohorts=kept, old_code=old_code, n_old=len(features))

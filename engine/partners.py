@@ -16,6 +16,7 @@ TEST_OF_TYPE = {"CON": "spearman", "BIN": "wilcoxon", "ORD": "jt", "CAT": "anova
                 "TN": "wilcoxon", "TNP": "signed_rank"}
 TUMOR_VS_NORMAL = "tumor_vs_normal"
 
+
 @dataclass(frozen=True)
 class Partner:
     """A non-feature partner (a phenotype, a mutation, tumor-vs-normal) with its data in
@@ -46,6 +47,7 @@ class Partner:
             return ("mutated", "not mutated")
         x = 1 if self.levels == ("0", "1") else 0  # STATS.md: the group coded 1, else the first level
         return (self.levels[x], self.levels[1 - x])
+
 
 def phenotype_partners(store, cohorts, spec: ScanSpec, samples: list[np.ndarray]) -> tuple[Partner, ...]:
     """Phenotypes (and mutation rows) of the scan, aligned to each cohort's scanned
@@ -93,6 +95,7 @@ def phenotype_partners(store, cohorts, spec: ScanSpec, samples: list[np.ndarray]
         raise JobError("the phenotype scan has nothing to test: no phenotype in its cohorts and no "
                        "`mutations` omics; ingest a clinical or survival table, or set mutations")
     return tuple(partners)
+
 
 def _mutation_partners(store, cohorts, spec: ScanSpec, samples) -> list[Partner]:
     """Rows of a binary omics with at least ``min_group`` carriers and non-carriers among

@@ -87,6 +87,7 @@ class ScanContext:
     shard_size: int = 64
     results: ResultStore | None = None
 
+
 @dataclass(frozen=True)
 class Tile:
     i: int
@@ -96,6 +97,7 @@ class Tile:
     def key(self) -> str:
         """Deterministic name of the tile (ledger and part file names); tested stable."""
         return f"tile-{self.i:05d}-{self.j:05d}"
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -109,10 +111,12 @@ class Plan:
         """Cohort-pair tests a tile runs (as the manifest records them)."""
         return self.manifest["tile_pairs"][tile.key]
 
+
 def two_groups(kind: str) -> bool:
     """Whether a scan of ``kind`` can have two-group tests (its rows then say how many
     samples of each group a test used)."""
     return kind in ("tumor_normal", "phenotype")
+
 
 def tile_pairs(ctx: ScanContext, tile: Tile) -> int:
     """Cohort-pair tests ``tile`` runs in the scan ``ctx``."""
@@ -133,6 +137,7 @@ def tile_pairs(ctx: ScanContext, tile: Tile) -> int:
         count = ni * len(ctx.y.block(tile.j, ctx.tile_size))
     return int(count) * len(ctx.cohorts)
 
+
 def once_mask(ctx: ScanContext, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(len(a), len(b)) mask of the pairs of codes (a in x, b in y) that a scan of one
     omics with feature lists runs: not a feature with itself, and a pair that is also
@@ -141,6 +146,7 @@ def once_mask(ctx: ScanContext, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     in_y = np.isin(a, ctx.y.codes if ctx.y.codes is not None else a)
     a, b = a[:, None], b[None, :]
     return (a != b) & ~(in_x[None, :] & in_y[:, None] & (b < a))
+
 
 def plan_tiles(n_x: int, tile_size: int, n_y: int | None = None, *, one_d: bool = False) -> list[Tile]:
     """Tiles of a scan: ``i <= j`` for one omics against itself, the rectangle for two
@@ -151,6 +157,7 @@ def plan_tiles(n_x: int, tile_size: int, n_y: int | None = None, *, one_d: bool 
     if n_y is None:
         return [Tile(i, j) for i in range(bx) for j in range(i, bx)]
     return [Tile(i, j) for i in range(bx) for j in range(-(-n_y // tile_size))]
+
 
 def make_plan(spec: ScanSpec) -> Plan:
     """Read the cohort store's feature tables and lay out the scan."""
@@ -197,7 +204,7 @@ def make_plan(spec: ScanSpec) -> Plan:
         normal = normal_side(store, cohorts, spec.omics, x_table, spec.exclude_samples,
                               [i[~k] for i, k in zip(ids, keep)] if keep is not None else None)
         if spec.paired:
-            x, normal = paired_sides(store, cohorts, spec, x, normal, kept_ids)
+            x, normal = paired_sides(store, cohorts, spec, x, normal, ids, kept_ids)
         partners = (Partner(TUMOR_VS_NORMAL, "tissue", "TNP" if spec.paired else "TN",
                             data=(None,) * len(cohorts)),)
     elif spec.kind == "phenotype":

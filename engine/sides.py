@@ -46,6 +46,7 @@ class Side:
     def n_blocks(self, tile_size: int) -> int:
         return -(-self.n // tile_size)
 
+
 def select_features(table: pd.DataFrame, names, key: str, omics: str) -> np.ndarray:
     """Sorted positions in ``table`` (feature, gene) of ``names``: each a feature id or a
     gene symbol (all of its features), case-insensitively. Unknown names are a JobError
@@ -73,6 +74,7 @@ def select_features(table: pd.DataFrame, names, key: str, omics: str) -> np.ndar
         raise JobError(f"{key}: {len(unknown)} of {len(names)} names are neither a feature id nor a gene symbol of "
                        f"omics {omics!r} in the scan's cohorts: {', '.join(hints)}{more}; fix or remove them")
     return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+
 
 def read_side(store, cohorts, omics: str, offset: int, names=(), key: str = "features"
           ) -> tuple[Side, pd.DataFrame, list]:
@@ -108,6 +110,7 @@ def read_side(store, cohorts, omics: str, offset: int, names=(), key: str = "fea
     table = pd.DataFrame({"feature": ids, "gene": universe["gene"].to_numpy(), "omics": omics})
     return side, table, datasets
 
+
 def cohorts_with(store, spec: ScanSpec) -> tuple[str, ...]:
     needed = [spec.omics] + ([spec.omics_y] if spec.omics_y else [])
     available = [c for c in store.cohorts() if all(o in store.omics(c) for o in needed)]
@@ -136,6 +139,7 @@ def cohorts_with(store, spec: ScanSpec) -> tuple[str, ...]:
                        "`linkscan ingest` first")
     return tuple(available)
 
+
 def check_apart(store: str, results: str) -> None:
     """The result store may be neither inside the cohort store nor around it: a scan
     would write into the data it reads (and an ingest could take its folders for
@@ -153,6 +157,7 @@ def check_apart(store: str, results: str) -> None:
         raise JobError(f"results = {results} holds the cohort store {store}; choose a results folder that is "
                        "neither the cohort store nor one of its parents")
 
+
 def shared_samples(cohort: str, dx, dy) -> tuple[np.ndarray, np.ndarray]:
     """Columns of two omics' Datasets that hold the same sample ids, in x's order."""
     sx = dx["sample"].to_numpy().astype(str)
@@ -169,12 +174,14 @@ def shared_samples(cohort: str, dx, dy) -> tuple[np.ndarray, np.ndarray]:
         )
     return keep, in_y[keep]
 
+
 def gene_pairs(x_table: pd.DataFrame, y_table: pd.DataFrame) -> np.ndarray:
     """(P, 2) positions (x, y) of features sharing a gene symbol, sorted by x then y."""
     y_by_gene = pd.DataFrame({"gene": y_table["gene"].to_numpy(), "y": np.arange(len(y_table))})
     x_by_gene = pd.DataFrame({"gene": x_table["gene"].to_numpy(), "x": np.arange(len(x_table))})
     pairs = x_by_gene.merge(y_by_gene, on="gene").sort_values(["x", "y"])
     return pairs[["x", "y"]].to_numpy(dtype=np.int64).reshape(-1, 2)
+
 
 def _place(index: np.ndarray, ids: np.ndarray, features: np.ndarray) -> None:
     """index[position in ``ids``] = row of ``features`` holding that id (ids sorted;
@@ -184,6 +191,7 @@ def _place(index: np.ndarray, ids: np.ndarray, features: np.ndarray) -> None:
         return
     known = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == features)
     index[at[known]] = np.flatnonzero(known)
+
 
 def normal_side(store, cohorts, omics: str, x_table: pd.DataFrame, exclude: tuple[str, ...] = (),
                  dropped: list[np.ndarray] | None = None) -> Side:
@@ -205,31 +213,34 @@ def normal_side(store, cohorts, omics: str, x_table: pd.DataFrame, exclude: tupl
     return Side(omics=omics, offset=0, n=len(ids), local_index=tuple(local_index), tokens=tuple(tokens),
                 versions=tuple(versions), tissue="normal", columns=tuple(columns) if dropped is not None else None)
 
-def paired_sides(store, cohorts, spec: ScanSpec, x: Side, normal: Side, tumor_ids: list[np.ndarray]
-            ) -> tuple[Side, Side]:
+
+def paired_sides(store, cohorts, spec: ScanSpec, x: Side, normal: Side, tumor_all: list[np.ndarray],
+                 tumor_ids: list[np.ndarray]) -> tuple[Side, Side]:
     """The tumor and normal sides of a paired scan: per cohort, the columns of the
-    participants with both samples (same id, both kept by the filters), in one order."""
+    participants with both samples (same id; ``tumor_all`` the tumor Dataset's sample
+    ids, ``tumor_ids`` those the filters keep), in one order."""
     x_columns, n_columns = [], []
     for c, cohort in enumerate(cohorts):
         ids = store.open(cohort, spec.omics, tissue="normal")["sample"].to_numpy().astype(str)
-        tumor_all = store.open(cohort, spec.omics)["sample"].to_numpy().astype(str)
         normal_kept = ids[normal.columns[c]] if normal.columns is not None else ids
         shared = np.intersect1d(tumor_ids[c], normal_kept)
         if len(shared) < spec.min_pairs:
             raise JobError(
                 f"paired = true: cohort {cohort} has {len(shared)} participants with both a tumor and a normal "
-                f"{spec.omics} sample, fewer than min_pairs = {spec.min_pairs} (tumor ids like {tumor_all[0]!r}, "
+                f"{spec.omics} sample, fewer than min_pairs = {spec.min_pairs} (tumor ids like {tumor_all[c][0]!r}, "
                 f"normal ids like {ids[0]!r}; pairs are matched by sample id: ingest both under participant ids "
                 "with --participant-column), or leave the cohort out of `cohorts`, or set paired = false"
             )
-        x_columns.append(pd.Index(tumor_all).get_indexer(shared))
+        x_columns.append(pd.Index(tumor_all[c]).get_indexer(shared))
         n_columns.append(pd.Index(ids).get_indexer(shared))
     return replace(x, columns=tuple(x_columns)), replace(normal, columns=tuple(n_columns))
+
 
 def where_text(where: str) -> str:
     from linkscan.engine.samples import describe, parse_where
 
     return describe(parse_where(where)) if where else ""
+
 
 def kept_samples(store, cohorts, spec: ScanSpec, ids: list[np.ndarray]) -> list[np.ndarray] | None:
     """Per cohort, which of its samples (``ids``, of the scanned omics) pass the job's

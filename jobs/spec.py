@@ -67,14 +67,6 @@ class Job:
 
 def _check(path: Path, section: str, key: str, value, kind: type):
     where = f"{path}: {section + '.' if section else ''}{key}"
-    if kind is dict:
-        from linkscan.engine.keep import Keep
-
-        try:
-            Keep.parse(value)
-        except JobError as exc:
-            raise JobError(f"{path}: {exc}") from None
-        return
     if kind is bool and not isinstance(value, bool):
         raise JobError(f"{where} = {value!r} must be true or false (no quotes)")
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):

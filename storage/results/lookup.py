@@ -5,6 +5,7 @@ against its checksum in complete.json as it is read (:mod:`~linkscan.storage.res
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import numbers
 from typing import TYPE_CHECKING
@@ -80,14 +81,7 @@ class Lookups:
                 raise ResultsError(f"cohort {cohort!r} is not in this scan; it has: {', '.join(cohorts)}")
             cohort = match
         features = opened.features
-        codes = opened.match(gene)
-        shard_size = manifest["shard_size"]
-        frames = []
-        for shard in sorted({int(c) // shard_size for c in codes}):
-            wanted = [c for c in codes if c // shard_size == shard]
-            rows = opened.shard(self, shard).rows(wanted)
-            frames.append(rows[rows["feature"].isin(wanted)])
-        rows = pd.concat(frames, ignore_index=True)
+        rows = opened.rows(self, opened.match(gene))
         ids = features["feature"].to_numpy()
         if partner is not None:
             rows = rows[np.char.lower(ids[rows["partner"].to_numpy()].astype(str)) == partner.lower()]
@@ -127,27 +121,21 @@ class Lookups:
         the new finish), codes and columns as stored, each read checked against
         ``previous/complete.json``."""
         folder = self.path / "previous"
-        completion = (folder / "complete.json").read_bytes()
-        key = self.root + "#previous"
-        opened = _OPENED.get(key)
-        if opened is None or opened.completion != completion:
-            opened = _OPENED[key] = _Opened(self, completion, folder)
-        shard_size = opened.manifest["shard_size"]
-        frames = []
-        for shard in np.unique(np.asarray(codes) // shard_size):
-            wanted = [int(c) for c in codes if c // shard_size == shard]
-            rows = opened.shard(self, int(shard)).rows(wanted)
-            frames.append(rows[rows["feature"].isin(wanted)])
-        return pd.concat(frames, ignore_index=True) if frames else opened.shard(self, 0).rows([])
+        return _opened(self, self.root + "#previous", (folder / "complete.json").read_bytes(), folder).rows(self, codes)
 
     def _opened(self) -> "_Opened":
         """The store as lookups read it (cached per process while complete.json stays
         the same); ResultsError if it is not complete."""
-        completion = self.completion()
-        opened = _OPENED.get(self.root)
-        if opened is None or opened.completion != completion:
-            opened = _OPENED[self.root] = _Opened(self, completion)
-        return opened
+        return _opened(self, self.root, self.completion())
+
+
+def _opened(store: ResultStore, key: str, completion: bytes, folder=None) -> "_Opened":
+    """The finished scan under ``folder`` (default: the store's own) as lookups read it,
+    kept in ``_OPENED`` under ``key`` while its complete.json is ``completion``."""
+    opened = _OPENED.get(key)
+    if opened is None or opened.completion != completion:
+        opened = _OPENED[key] = _Opened(store, completion, folder)
+    return opened
 
 
 class _Opened:
@@ -157,8 +145,6 @@ class _Opened:
     a warm lookup reads one small file, then only the row groups of its feature."""
 
     def __init__(self, store: ResultStore, completion: bytes, folder=None) -> None:
-        import json
-
         folder = folder if folder is not None else store.path  # previous/: the scan a cohort change reads
         self.completion = completion
         self.records = store.shard_records(completion)
@@ -176,6 +162,17 @@ class _Opened:
         """Codes of the features named ``query`` (id or gene, any case); ResultsError if none."""
         codes = self.names.get(query.strip().lower())
         return codes if codes else _match_feature(self.features, query)  # the error with close matches
+
+    def rows(self, store: ResultStore, codes) -> pd.DataFrame:
+        """Every stored row of the features ``codes`` (at least one), from the shards
+        that hold them."""
+        shard_size = self.manifest["shard_size"]
+        frames = []
+        for shard in sorted({int(c) // shard_size for c in codes}):
+            wanted = [int(c) for c in codes if c // shard_size == shard]
+            rows = self.shard(store, shard).rows(wanted)
+            frames.append(rows[rows["feature"].isin(wanted)])
+        return pd.concat(frames, ignore_index=True)
 
     def shard(self, store: ResultStore, shard: int) -> "_Shard":
         """Shard number ``shard`` of ``store``, its footer read and checked once."""
