@@ -1,6 +1,6 @@
-"""What the finished shards' checksums and nulls cost: lookups read through the
-checksums against the unchecked read, and a shard's encoding with and without
-definition levels on its float columns, in one process on one finished store.
+"""What the finished shards' checksums cost: lookups read through the checksums
+against the unchecked read, and a shard's encoding and checksums, in one process on
+one finished store.
 
     .venv/bin/python benchmarks/bench_result_store.py RESULTS [--lookups 200] [--repeats 5] [--seed 0]
 
@@ -17,12 +17,12 @@ leaves in its ``--dir``.
   each gene's order alternates, so that the page cache and the machine's drift weigh on
   both alike; one untimed round warms both up. Both must return the same frame.
 * **Writing**: the first shard's rows, as its finish wrote them, encoded again
-  ``--repeats`` times with definition levels on the float columns (what the finish
-  writes) and without (the nullable counts only: the former format), alternating, plus
-  the checksums the finish now computes over the bytes (``shard_record``).
+  ``--repeats`` times, with the checksums the finish computes over the bytes
+  (``shard_record``), and the whole ``write_shard``. (The writer against the one
+  linkscan used before: ``benchmarks/probes.py writer``.)
 
-Output: a markdown report on stdout (medians; ratios against the unchecked read and the
-former format, measured in the same run).
+Output: a markdown report on stdout (medians; the ratio against the unchecked read,
+measured in the same run).
 """
 
 from __future__ import annotations
@@ -112,12 +112,12 @@ def time_checks(store) -> dict:
     checked once: median (ms) over the first shard's row groups, and their median size."""
     import fastparquet
 
-    from linkscan.storage.results.checksums import row_group_ranges
+    from linkscan.storage.results.checksums import row_group_range
     from linkscan.storage.results.shards import shard_name
 
     file = store.path / "shards" / shard_name(0)
     data = file.read_bytes()
-    ranges = row_group_ranges(fastparquet.ParquetFile(file.url))
+    ranges = [row_group_range(rg) for rg in fastparquet.ParquetFile(file.url).row_groups]
     times = []
     for start, end in ranges:
         t = time.perf_counter()
@@ -127,34 +127,28 @@ def time_checks(store) -> dict:
 
 
 def time_writes(store, repeats: int) -> dict:
-    """The first shard written again: its encoding with and without float definition
-    levels, the checksums of its bytes (sha256, which the finish computed before too,
+    """The first shard written again: its encoding, the checksums of its bytes (sha256
     apart), and the whole ``write_shard`` (sort, types, encoding, file, checksums) into
-    a scratch store, medians (ms); the file sizes and the shard's shape."""
+    a scratch store, medians (ms); the file's size and the shard's shape."""
     import fastparquet
 
     from linkscan.storage.results.checksums import shard_record
     from linkscan.storage.results.files import parquet_bytes
-    from linkscan.storage.results.schema import null_columns
     from linkscan.storage.results.shards import shard_name
     from linkscan.storage.results.store import ResultStore
 
     pf = fastparquet.ParquetFile(str(store.path / "shards" / shard_name(0)))
     frame = pf.to_pandas()
     offsets = np.cumsum([0] + [rg.num_rows for rg in pf.row_groups[:-1]]).tolist()
-    nulls = null_columns(store.dtypes())
-    times = {"nulls": [], "former": [], "record": [], "sha256": [], "write_shard": []}
-    sizes = {}
+    times = {"encode": [], "record": [], "sha256": [], "write_shard": []}
     with tempfile.TemporaryDirectory(prefix="bench-result-store-") as scratch:
         shutil.copy(Path(store.root) / "manifest.json", scratch)
         os.mkdir(os.path.join(scratch, "shards"))
         copy = ResultStore(scratch)
-        for i in range(repeats):
-            for name in (("nulls", "former") if i % 2 else ("former", "nulls")):
-                start = time.perf_counter()
-                data = parquet_bytes(frame, offsets, nulls if name == "nulls" else None)
-                times[name].append((time.perf_counter() - start) * 1000)
-                sizes[name] = len(data)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            data = parquet_bytes(frame, offsets)
+            times["encode"].append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
             shard_record(data, len(frame))
             times["record"].append((time.perf_counter() - start) * 1000)
@@ -168,7 +162,7 @@ def time_writes(store, repeats: int) -> dict:
     if not same:
         raise SystemExit("write_shard wrote other bytes than the store's shard 0: not the same code")
     out = {name: statistics.median(t) for name, t in times.items()}
-    return {**out, "sizes": sizes, "rows": len(frame), "row_groups": len(pf.row_groups),
+    return {**out, "bytes": len(data), "rows": len(frame), "row_groups": len(pf.row_groups),
             "columns": len(frame.columns)}
 
 
@@ -199,20 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(chosen)} genes, {lookups['rows']:,.0f} rows each (median); checked / unchecked: "
           f"**{lookups['ratio']:.2f}x** (medians). CRC-32 of one row group ({checks['bytes'] / 1e6:.2f} MB, "
           f"median): {checks['crc_ms']:.2f} ms.\n")
-    former = writes["former"] + writes["sha256"]  # the finish hashed each shard before too
-    now = writes["nulls"] + writes["record"]
     print(f"| shard 0: {writes['rows']:,} rows, {writes['row_groups']} row groups, {writes['columns']} columns "
           f"| median of {args.repeats} | bytes |\n| --- | ---: | ---: |")
-    print(f"| encode, nulls only in the counts (former) | {writes['former']:.0f} ms | {writes['sizes']['former']:,} |")
-    print(f"| encode, nulls in every float column | {writes['nulls']:.0f} ms | {writes['sizes']['nulls']:,} |")
-    print(f"| sha256 of the bytes (computed before too) | {writes['sha256']:.0f} ms | |")
+    print(f"| encode (`parquet_bytes`) | {writes['encode']:.0f} ms | {writes['bytes']:,} |")
+    print(f"| sha256 of the bytes | {writes['sha256']:.0f} ms | |")
     print(f"| checksums of the bytes (`shard_record`: sha256, footer, CRC-32s) | {writes['record']:.0f} ms | |")
     print(f"| `write_shard` as the finish runs it (sort, types, encode, file, checksums) | "
           f"{writes['write_shard']:.0f} ms | |")
-    print(f"\nnulls / former encoding: **{writes['nulls'] / writes['former']:.2f}x**, "
-          f"{writes['sizes']['nulls'] / writes['sizes']['former']:.3f}x bytes; encoding and checksums, now / "
-          f"before: {now / former:.2f}x (+{now - former:.0f} ms, {(now - former) / writes['write_shard']:.0%} "
-          "of today's write_shard).")
     return 0
 
 

@@ -1,14 +1,14 @@
 """Three small measurements behind issue 13's notes in RESULTS.md, each on existing data.
 
     .venv/bin/python benchmarks/probes.py writer SHARD.parquet
-        fastparquet (linkscan's writer, its row groups and nulls) against pyarrow writing
-        the same frame with the same row groups; checks fastparquet reads pyarrow's back.
+        the shard's rows written as linkscan wrote them before (fastparquet, up to 8
+        features a row group) and now (pyarrow, one feature a row group): time, bytes,
+        a row group's read, and that fastparquet reads each back equal.
     .venv/bin/python benchmarks/probes.py cluster STORE OMICS COHORT
         a one-cohort trans scan on a LocalCluster of 2 processes against one of 2 threads
         in this process: wall time of imports, cluster start, scan and shutdown.
     .venv/bin/python benchmarks/probes.py query RESULTS GENE
-        `linkscan query GENE --results RESULTS --top 10` as a fresh process, 5 runs, with
-        pyarrow importable and hidden (as a `pip install linkscan` without extras has it).
+        `linkscan query GENE --results RESULTS --top 10` as a fresh process, 5 runs.
 """
 
 from __future__ import annotations
@@ -22,35 +22,65 @@ import time
 import numpy as np
 
 
+def _former_row_groups(codes: np.ndarray) -> list[int]:
+    """The row groups linkscan wrote before pyarrow: whole features, at most 8 and at most
+    32,768 rows (unless one feature has more), but at least 4,096 rows of small features."""
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    offsets, features = [0], 1
+    for start, end in zip(starts[1:], ends[1:]):
+        if end - offsets[-1] > 32_768 or (features >= 8 and start - offsets[-1] >= 4_096):
+            offsets.append(int(start))
+            features = 0
+        features += 1
+    return offsets
+
+
+def _fastparquet_bytes(frame, offsets) -> bytes:
+    """The shard as linkscan wrote it before pyarrow: fastparquet, LZ4, statistics on the
+    codes, definition levels on the floats and counts."""
+    import fastparquet
+
+    class Buffer(io.BytesIO):
+        def close(self) -> None:
+            pass
+
+    buffer = Buffer()
+    nulls = [c for c in frame.columns if frame[c].dtype == np.float32 or str(frame[c].dtype) == "Int16"]
+    fastparquet.write("part.parquet", frame, compression="LZ4_RAW", write_index=False, stats=["feature", "partner"],
+                      has_nulls=nulls, row_group_offsets=offsets, open_with=lambda path, mode="wb": buffer)
+    return buffer.getvalue()
+
+
 def writer(shard: str) -> None:
     import fastparquet
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from linkscan.storage.results.files import parquet_bytes
     from linkscan.storage.results.shards import row_groups
 
     frame = fastparquet.ParquetFile(shard).to_pandas()
-    offsets = row_groups(frame["feature"].to_numpy())
-    nulls = [c for c in frame.columns if frame[c].dtype == np.float32 or str(frame[c].dtype) == "Int16"]
-    start = time.perf_counter()
-    ours = parquet_bytes(frame, offsets, nulls)
-    t_ours = time.perf_counter() - start
-    start = time.perf_counter()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    buffer = io.BytesIO()
-    with pq.ParquetWriter(buffer, table.schema, compression="lz4", use_dictionary=False,
-                          write_statistics=["feature", "partner"]) as out:
-        for begin, end in zip(offsets, offsets[1:] + [len(frame)]):
-            out.write_table(table.slice(begin, end - begin), row_group_size=end - begin)
-    t_arrow = time.perf_counter() - start
-    back = fastparquet.ParquetFile(io.BytesIO(buffer.getvalue())).to_pandas()
-    same = all(np.array_equal(back[c].to_numpy(np.float64, na_value=np.nan),
-                              frame[c].to_numpy(np.float64, na_value=np.nan), equal_nan=True)
-               for c in frame.columns if c != "test")
-    print(f"{len(frame):,} rows, {len(frame.columns)} columns, {len(offsets)} row groups: fastparquet "
-          f"{t_ours:.2f} s ({len(ours) / 1e6:.1f} MB), pyarrow {t_arrow:.2f} s "
-          f"({len(buffer.getvalue()) / 1e6:.1f} MB); read back equal: {same}")
+    codes = frame["feature"].to_numpy()
+    runs = {
+        "before: fastparquet, <= 8 features and 32k rows a row group": (_fastparquet_bytes, _former_row_groups(codes)),
+        "now: pyarrow (parquet_bytes), one feature a row group": (parquet_bytes, row_groups(codes)),
+    }
+    for name, (write, offsets) in runs.items():
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            data = write(frame, offsets)
+            times.append(time.perf_counter() - start)
+        back = fastparquet.ParquetFile(io.BytesIO(data)).to_pandas()
+        same = back.equals(frame)
+        pf = fastparquet.ParquetFile(io.BytesIO(data))
+        reads = []
+        for index in range(min(20, len(pf.row_groups))):
+            start = time.perf_counter()
+            pf.read_row_group_file(pf.row_groups[index], pf.columns, None, infile=io.BytesIO(data))
+            reads.append(time.perf_counter() - start)
+        print(f"{name}: {len(frame):,} rows, {len(frame.columns)} columns, {len(offsets)} row groups; write "
+              f"{np.median(times):.2f} s (median of 3), {len(data) / 1e6:.1f} MB; fastparquet reads one row group in "
+              f"{1000 * np.median(reads):.1f} ms; read back equal: {same}")
 
 
 def cluster(store: str, omics: str, cohort: str) -> None:
@@ -80,17 +110,14 @@ if __name__ == "__main__":
 
 
 def query(results: str, gene: str) -> None:
-    for hidden in (False, True):
-        hide = "sys.modules['pyarrow'] = None; " if hidden else ""
-        code = (f"import sys; {hide}from linkscan.jobs.cli import main; "
-                f"sys.exit(main(['query', {gene!r}, '--results', {results!r}, '--top', '10']))")
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
-            times.append(time.perf_counter() - start)
-        print(f"fresh query, pyarrow {'hidden' if hidden else 'importable'}: median {np.median(times):.2f} s, "
-              f"max {max(times):.2f} s")
+    code = (f"import sys; from linkscan.jobs.cli import main; "
+            f"sys.exit(main(['query', {gene!r}, '--results', {results!r}, '--top', '10']))")
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    print(f"fresh query: median {np.median(times):.2f} s, max {max(times):.2f} s")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ A shard's record (:func:`shard_record`, made from the bytes just written)::
 
 The footer's tail is the Thrift metadata, its 4-byte length and the closing ``PAR1``;
 a row group's byte range runs from the first byte of its first column chunk to the last
-byte of its last (:func:`row_group_ranges`, read from the footer, which is itself
+byte of its last (:func:`row_group_range`, read from the footer, which is itself
 checked first). A lookup reads the footer of a shard once per process and then only
 the row groups that hold its feature, each checked as it is read and decoded from those
 same bytes (:class:`Verified`); the sha256 and size of the whole file are what
@@ -32,20 +32,17 @@ from linkscan.errors import ResultsError
 from linkscan.storage.location import Location
 
 
-def row_group_ranges(pf) -> list[tuple[int, int]]:
-    """(start, end) byte offsets of each row group of the fastparquet file ``pf``, as its
-    footer places them: from its first column chunk's first page (the dictionary page
+def row_group_range(row_group) -> tuple[int, int]:
+    """(start, end) byte offsets of a row group (from a fastparquet file's footer), as
+    the footer places it: from its first column chunk's first page (the dictionary page
     if there is one) to the end of its last chunk, the bytes fastparquet reads."""
-    ranges = []
-    for rg in pf.row_groups:
-        starts, ends = [], []
-        for chunk in rg.columns:
-            meta = chunk.meta_data
-            start = min(meta.dictionary_page_offset or meta.data_page_offset, meta.data_page_offset)
-            starts.append(start)
-            ends.append(start + meta.total_compressed_size)
-        ranges.append((min(starts), max(ends)))
-    return ranges
+    starts, ends = [], []
+    for chunk in row_group.columns:
+        meta = chunk.meta_data
+        start = min(meta.dictionary_page_offset or meta.data_page_offset, meta.data_page_offset)
+        starts.append(start)
+        ends.append(start + meta.total_compressed_size)
+    return min(starts), max(ends)
 
 
 def shard_record(data: bytes, rows: int) -> dict:
@@ -57,7 +54,7 @@ def shard_record(data: bytes, rows: int) -> dict:
     pf = fastparquet.ParquetFile(io.BytesIO(data))
     return {"rows": rows, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
             "footer": [footer, zlib.crc32(data[-footer:])],
-            "row_groups": [zlib.crc32(data[start:end]) for start, end in row_group_ranges(pf)]}
+            "row_groups": [zlib.crc32(data[slice(*row_group_range(rg))]) for rg in pf.row_groups]}
 
 
 def shard_error(store: Location, *problems: str) -> ResultsError:

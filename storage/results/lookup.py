@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from linkscan.errors import ResultsError
-from linkscan.storage.results.checksums import ShardReader, row_group_ranges
+from linkscan.storage.results.checksums import ShardReader, row_group_range
 from linkscan.storage.results.schema import Q_SUFFIX
 from linkscan.storage.results.shards import shard_name
 
@@ -83,21 +83,26 @@ class Lookups:
         features = opened.features
         rows = opened.rows(self, opened.match(gene))
         ids = features["feature"].to_numpy()
-        if partner is not None:
-            rows = rows[np.char.lower(ids[rows["partner"].to_numpy()].astype(str)) == partner.lower()]
         prefix = "meta" if cohort is None else cohort
-        key = f"{prefix}_slogp"
+        score = rows[f"{prefix}_slogp"].to_numpy(dtype=np.float64, na_value=np.nan)
+        keep = np.ones(len(rows), dtype=bool)
+        if partner is not None:
+            keep &= np.char.lower(ids[rows["partner"].to_numpy()].astype(str)) == partner.lower()
         if cohort is not None:
-            rows = rows[["feature", "partner", "test"] + [c for c in rows.columns if c.startswith(f"{cohort}_")]]
-            rows = rows[rows[key].notna()]
+            keep &= ~np.isnan(score)
         if min_slogp is not None:
-            rows = rows[rows[key].abs() >= min_slogp]
+            keep &= np.abs(score) >= min_slogp
         if max_fdr is not None:
-            rows = rows[rows[f"{prefix}_{Q_SUFFIX[0]}"] <= np.log10(max_fdr)]
-        order = np.argsort(-rows[key].abs().fillna(-1).to_numpy(), kind="stable")
-        rows = rows.iloc[order]
+            keep &= rows[f"{prefix}_{Q_SUFFIX[0]}"].to_numpy(dtype=np.float64, na_value=np.nan) <= np.log10(max_fdr)
+        kept = np.flatnonzero(keep)
+        order = kept[np.argsort(-np.nan_to_num(np.abs(score[kept]), nan=-1.0), kind="stable")]
         if top is not None:
-            rows = rows.groupby("feature", sort=False).head(top)
+            order = order[_rank_within(rows["feature"].to_numpy()[order]) < top]
+        columns = np.arange(rows.shape[1])
+        if cohort is not None:
+            columns = [rows.columns.get_loc(c) for c in ["feature", "partner", "test"]
+                       + [c for c in rows.columns if c.startswith(f"{cohort}_")]]
+        rows = rows.iloc[order, columns]  # one copy: the rows kept, strongest first
         out = rows.reset_index(drop=True)
         feature_codes = out["feature"].to_numpy()
         partner_codes = out["partner"].to_numpy()
@@ -171,8 +176,9 @@ class _Opened:
         for shard in sorted({int(c) // shard_size for c in codes}):
             wanted = [int(c) for c in codes if c // shard_size == shard]
             rows = self.shard(store, shard).rows(wanted)
-            frames.append(rows[rows["feature"].isin(wanted)])
-        return pd.concat(frames, ignore_index=True)
+            mine = rows["feature"].isin(wanted).to_numpy()
+            frames.append(rows if mine.all() else rows[mine])  # a row group may hold other features
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def shard(self, store: ResultStore, shard: int) -> "_Shard":
         """Shard number ``shard`` of ``store``, its footer read and checked once."""
@@ -192,22 +198,40 @@ class _Shard:
 
         self.reader = reader
         self.pf = fastparquet.ParquetFile(reader.footer())
-        self.ranges = row_group_ranges(self.pf)
+        # each row group's least and greatest feature code, from the writer's statistics
+        at = self.pf.columns.index("feature")
+        bounds = np.array([_code_bounds(rg.columns[at].meta_data.statistics) for rg in self.pf.row_groups],
+                          dtype=np.int64).reshape(-1, 2)
+        self.first, self.last = bounds[:, 0], bounds[:, 1]
 
     def rows(self, codes: list[int]) -> pd.DataFrame:
         """The rows of the row groups whose ``feature`` range may hold one of ``codes``
         (the caller keeps the rows of ``codes``): NaN (NA for counts) where a cohort has
         no result, as fastparquet reads the shards' nulls."""
-        from fastparquet.api import filter_row_groups
-
+        wanted = np.asarray(codes, dtype=np.int64)[:, None]
+        hit = np.flatnonzero(((self.first <= wanted) & (wanted <= self.last)).any(axis=0))
         frames = [
             self.pf.read_row_group_file(self.pf.row_groups[index], self.pf.columns, None,
-                                        infile=self.reader.row_group(index, *self.ranges[index]))
-            for index in filter_row_groups(self.pf, [("feature", "in", codes)], as_idx=True)
+                                        infile=self.reader.row_group(index, *row_group_range(self.pf.row_groups[index])))
+            for index in hit
         ]
         if not frames:  # no row holds these features (none has a result): nothing to read
             return self.pf.pre_allocate(0, self.pf.columns, None, None)[0]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _code_bounds(statistics) -> tuple[int, int]:
+    """(least, greatest) int32 code of a column chunk's Parquet statistics: the
+    ``min_value``/``max_value`` that pyarrow writes, else the older ``min``/``max`` (a
+    store finished by a linkscan that wrote with fastparquet); a chunk without statistics
+    (no rows) holds no code: (1, 0)."""
+    if statistics is None:
+        return 1, 0
+    low = statistics.min_value if statistics.min_value is not None else statistics.min
+    high = statistics.max_value if statistics.max_value is not None else statistics.max
+    if low is None or high is None:
+        return 1, 0
+    return int.from_bytes(low, "little", signed=True), int.from_bytes(high, "little", signed=True)
 
 
 #: Finished stores opened by this process's lookups: root -> _Opened.
@@ -226,6 +250,22 @@ def _match_feature(features: pd.DataFrame, query: str) -> list[int]:
         hint = f"; close matches: {', '.join(close)}" if close else ""
         raise ResultsError(f"no feature or gene named {query!r} in this result store{hint}")
     return [int(c) for c in hit]
+
+
+def _rank_within(codes: np.ndarray) -> np.ndarray:
+    """Each position's rank among the positions of its code, in order: 0 for the first
+    row of a feature, 1 for its second, ...
+
+    >>> _rank_within(np.array([5, 3, 5, 5, 3]))
+    array([0, 0, 1, 2, 1])
+    """
+    by_code = np.argsort(codes, kind="stable")
+    sorted_codes = codes[by_code]
+    first = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
+    starts = np.maximum.accumulate(np.where(first, np.arange(len(codes)), 0))
+    rank = np.empty(len(codes), dtype=np.int64)
+    rank[by_code] = np.arange(len(codes)) - starts
+    return rank
 
 
 def _check_options(top, min_slogp, max_fdr) -> None:

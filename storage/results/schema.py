@@ -10,17 +10,13 @@ SCHEMA_VERSION = 1
 
 #: Rows per shard file aimed at when choosing the shard size (bounds finalize memory).
 SHARD_TARGET_ROWS = 2_000_000
-#: Features per row group in a finished shard, at most (a lookup reads one row group;
-#: also the fewest entities per shard)...
-FEATURES_PER_ROW_GROUP = 8
-#: ...and rows per row group, at most (unless one feature has more): fewer features per
-#: group when each has many rows (a 10,000-protein scan: 3 features, 30,000 rows), so
-#: that a lookup decodes at most ~30k rows whatever the scan's size...
-ROWS_PER_ROW_GROUP = 32_768
-#: ...but more than 8 features when they are small, up to this many rows (a phenotype
-#: scan: ~400 features of 10 rows): each row group costs the finish a fixed ~0.5 ms per
+#: The fewest features per shard file.
+MIN_FEATURES_PER_SHARD = 8
+#: A finished shard has one feature per row group (a lookup decodes its feature's rows
+#: only), but features smaller than this many rows share one (a phenotype scan: ~200
+#: features of 10 rows): a row group costs its writer and readers a fixed time per
 #: column (storage.results.shards.row_groups).
-MIN_ROWS_PER_ROW_GROUP = 4_096
+MIN_ROWS_PER_ROW_GROUP = 2_048
 #: Compression of part and shard files. LZ4 (the raw block format, which every Parquet
 #: reader takes): on a 10-cohort part of 384k rows it wrote 5x and read 4x faster than
 #: zstd for 14% more bytes, and a scan's time is in writing and reading its rows.
@@ -71,13 +67,6 @@ def result_dtypes(cohorts: list[str], p_mode: str = "t", two_groups: bool = Fals
     return dtypes
 
 
-def null_columns(dtypes: dict[str, str]) -> list[str]:
-    """The columns of a finished shard written with definition levels, so that a missing
-    result is a Parquet null: the floats (stat, slogp, log10q, the meta p and q) and the
-    counts, every column a cohort without a result leaves empty."""
-    return [column for column, dtype in dtypes.items() if dtype in ("float32", "Int16")]
-
-
 def shard_size_for(n_entities: int, n_pairs: int) -> int:
     """Entities per shard: a power of two, so that a shard holds about
     :data:`SHARD_TARGET_ROWS` rows on average (each of ``n_pairs`` associations is two
@@ -85,4 +74,4 @@ def shard_size_for(n_entities: int, n_pairs: int) -> int:
     phenotype scan a few rows per feature)."""
     rows_per_entity = max(1, 2 * n_pairs // max(n_entities, 1))
     size = max(1, SHARD_TARGET_ROWS // rows_per_entity)
-    return int(min(4096, max(FEATURES_PER_ROW_GROUP, 1 << (size.bit_length() - 1))))
+    return int(min(4096, max(MIN_FEATURES_PER_SHARD, 1 << (size.bit_length() - 1))))

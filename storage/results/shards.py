@@ -18,12 +18,7 @@ import pandas as pd
 from linkscan.errors import ResultsError
 from linkscan.storage.results.checksums import shard_error, shard_record
 from linkscan.storage.results.files import mkdir, parquet_bytes, put
-from linkscan.storage.results.schema import (
-    FEATURES_PER_ROW_GROUP,
-    MIN_ROWS_PER_ROW_GROUP,
-    ROWS_PER_ROW_GROUP,
-    null_columns,
-)
+from linkscan.storage.results.schema import MIN_ROWS_PER_ROW_GROUP
 
 
 def shard_name(shard: int) -> str:
@@ -34,32 +29,26 @@ def shard_name(shard: int) -> str:
 
 def row_groups(codes: np.ndarray) -> list[int]:
     """Where each row group of a finished shard starts, for rows sorted by feature
-    ``codes``: consecutive whole features, at most :data:`ROWS_PER_ROW_GROUP` rows (one
-    feature at least) and :data:`FEATURES_PER_ROW_GROUP` features, so that a lookup
-    decodes few rows; but at least :data:`MIN_ROWS_PER_ROW_GROUP` rows when the features
-    are small, so that a scan with a few rows per feature (phenotypes, tumor vs normal)
-    is not cut into thousands of tiny row groups, each of which costs the finish a fixed
-    time per column.
+    ``codes``: one feature per row group, so that a lookup decodes only its feature's
+    rows; but consecutive small features share one, up to the first feature boundary at
+    or past :data:`MIN_ROWS_PER_ROW_GROUP` rows, so that a scan with a few rows per
+    feature (phenotypes, tumor vs normal) is not cut into thousands of tiny row groups,
+    each of which costs the writer and every reader a fixed time per column.
 
     >>> row_groups(np.repeat([0, 1, 2, 3], [20000, 10000, 5000, 40000]))
-    [0, 30000, 35000]
-    >>> row_groups(np.repeat(np.arange(20), 2000))[:3]  # 8 features of 2,000 rows
-    [0, 16000, 32000]
+    [0, 20000, 30000, 35000]
+    >>> row_groups(np.repeat(np.arange(20), 1000))[:3]  # 3 features of 1,000 rows reach 2,048
+    [0, 3000, 6000]
     >>> len(row_groups(np.repeat(np.arange(2000), 10)))  # 2,000 features of 10 rows
-    5
+    10
     """
     if len(codes) == 0:
         return [0]
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)]
-    offsets, features = [0], 1
-    for start, end in zip(starts[1:], ends[1:]):
-        rows = start - offsets[-1]
-        if end - offsets[-1] > ROWS_PER_ROW_GROUP or (features >= FEATURES_PER_ROW_GROUP
-                                                      and rows >= MIN_ROWS_PER_ROW_GROUP):
+    offsets = [0]
+    for start in starts[1:]:
+        if start - offsets[-1] >= MIN_ROWS_PER_ROW_GROUP:
             offsets.append(int(start))
-            features = 0
-        features += 1
     return offsets
 
 
@@ -104,13 +93,7 @@ class Shards:
         dtypes = self.dtypes()
         frame = frame.sort_values(["feature", "partner"], kind="stable", ignore_index=True)
         frame = frame[list(dtypes)].astype(dtypes)
-        offsets = row_groups(frame["feature"].to_numpy())
-        # Definition levels on every float column (stat, slogp, log10q, meta): a missing
-        # result is then a null that other readers skip (DuckDB counts, averages and
-        # filters NaN as a number, above every other). They make fastparquet's encoding
-        # 1.6x slower (+0.6 s for a 1.5M-row shard, 1.3% fewer bytes): benchmarks/
-        # RESULTS.md ("Shard checksums and nulls").
-        data = parquet_bytes(frame, offsets, null_columns(dtypes))
+        data = parquet_bytes(frame, row_groups(frame["feature"].to_numpy()))
         put(self.path / "shards" / shard_name(shard), data)
         return shard_record(data, len(frame))
 

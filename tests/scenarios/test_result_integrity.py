@@ -154,11 +154,12 @@ def test_lookup__damage_in_a_row_group_it_does_not_read_is_found_by_verify(resul
 
 
 def test_lookup__a_flipped_byte_in_the_footer_is_an_error(results):
-    """The footer's writer name decides how fastparquet decodes (``created_by``): a
-    flipped byte there changes no length, and is read without complaint."""
+    """The footer's writer name (``created_by``, which fastparquet consults to decide how
+    to decode categoricals): a flipped byte there changes no length, and is read without
+    complaint."""
     shard = results / SHARD
     data = shard.read_bytes()
-    at = data.rindex(b"fastparquet")
+    at = data.rindex(b"parquet-cpp-arrow")
     _flip(shard, at + 1)
     with pytest.raises(ResultsError, match=rf"result shard {re.escape(str(shard))} is damaged: its footer "
                                            rf"does not match its checksum in complete.json; {REBUILD}"):
