@@ -25,7 +25,6 @@ lookup is in benchmarks/RESULTS.md ("Shard checksums and nulls").
 from __future__ import annotations
 
 import hashlib
-import io
 import zlib
 
 from linkscan.errors import ResultsError
@@ -33,28 +32,38 @@ from linkscan.storage.location import Location
 
 
 def row_group_range(row_group) -> tuple[int, int]:
-    """(start, end) byte offsets of a row group (from a fastparquet file's footer), as
-    the footer places it: from its first column chunk's first page (the dictionary page
-    if there is one) to the end of its last chunk, the bytes fastparquet reads."""
+    """(start, end) byte offsets of a row group (pyarrow's ``RowGroupMetaData`` of the
+    file's footer), as the footer places it: from its first column chunk's first page
+    (the dictionary page if there is one) to the end of its last chunk, the bytes a
+    reader of the row group reads."""
     starts, ends = [], []
-    for chunk in row_group.columns:
-        meta = chunk.meta_data
-        start = min(meta.dictionary_page_offset or meta.data_page_offset, meta.data_page_offset)
+    for j in range(row_group.num_columns):
+        chunk = row_group.column(j)
+        start = min(chunk.dictionary_page_offset or chunk.data_page_offset, chunk.data_page_offset)
         starts.append(start)
-        ends.append(start + meta.total_compressed_size)
+        ends.append(start + chunk.total_compressed_size)
     return min(starts), max(ends)
+
+
+def footer_metadata(tail: bytes):
+    """pyarrow's ``FileMetaData`` parsed from a Parquet file's footer tail alone (the
+    Thrift metadata, its length, ``PAR1``): never a read of the bytes before it, which
+    a reader given the whole file would read ahead."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(pa.BufferReader(b"PAR1" + tail)).metadata
 
 
 def shard_record(data: bytes, rows: int) -> dict:
     """What ``complete.json`` records of a shard file of these bytes (see the module's
     docstring)."""
-    import fastparquet
-
     footer = int.from_bytes(data[-8:-4], "little") + 8
-    pf = fastparquet.ParquetFile(io.BytesIO(data))
+    metadata = footer_metadata(data[-footer:])
     return {"rows": rows, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
             "footer": [footer, zlib.crc32(data[-footer:])],
-            "row_groups": [zlib.crc32(data[slice(*row_group_range(rg))]) for rg in pf.row_groups]}
+            "row_groups": [zlib.crc32(data[slice(*row_group_range(metadata.row_group(i)))])
+                           for i in range(metadata.num_row_groups)]}
 
 
 def shard_error(store: Location, *problems: str) -> ResultsError:
@@ -68,17 +77,18 @@ def shard_error(store: Location, *problems: str) -> ResultsError:
 
 class ShardReader:
     """Checked reads of one shard ``file`` of ``store`` against its complete.json
-    ``record``: each read returns the bytes as a :class:`Verified` file for fastparquet,
+    ``record``: each read returns the bytes as a :class:`Verified` file for pyarrow,
     or raises ResultsError naming the shard and the fix if the file is missing, shorter
     than recorded, or holds other bytes there."""
 
     def __init__(self, file: Location, store: Location, record: dict) -> None:
         self.file, self.store, self.record = file, store, record
 
-    def footer(self) -> "Verified":
-        """The footer's tail, checked (fastparquet parses it from the end of the file)."""
+    def metadata(self):
+        """The footer's tail, checked, parsed (pyarrow's ``FileMetaData``)."""
         length, crc = self.record["footer"]
-        return self._read(self.record["bytes"] - length, self.record["bytes"], crc, "its footer")
+        return footer_metadata(self._read(self.record["bytes"] - length, self.record["bytes"], crc,
+                                          "its footer").read())
 
     def row_group(self, index: int, start: int, end: int) -> "Verified":
         """Row group ``index``, bytes ``start:end`` (from the checked footer), checked."""
@@ -106,12 +116,20 @@ class ShardReader:
 
 class Verified:
     """Checked bytes of a file, read at their offsets in that file: the ``seek``,
-    ``tell`` and ``read`` that fastparquet calls on an open file, over ``data`` (the
+    ``tell`` and ``read`` that pyarrow calls on an open file, over ``data`` (the
     file's bytes from offset ``start`` on). A read outside them is a bug (the footer
     said where to read), never a silent read of unchecked bytes."""
 
+    closed = False
+
     def __init__(self, data: bytes, start: int, size: int) -> None:
         self._data, self._start, self._size, self._at = data, start, size, start
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
 
     def seek(self, offset: int, whence: int = 0) -> int:
         self._at = offset + (0, self._at, self._size)[whence]

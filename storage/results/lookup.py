@@ -15,7 +15,7 @@ import pandas as pd
 
 from linkscan.errors import ResultsError
 from linkscan.storage.results.checksums import ShardReader, row_group_range
-from linkscan.storage.results.schema import Q_SUFFIX
+from linkscan.storage.results.schema import Q_SUFFIX, dtypes_of
 from linkscan.storage.results.shards import shard_name
 
 if TYPE_CHECKING:
@@ -154,6 +154,7 @@ class _Opened:
         self.completion = completion
         self.records = store.shard_records(completion)
         self.manifest = json.loads((folder / "manifest.json").read_bytes())
+        self.dtypes = dtypes_of(self.manifest)
         self.features = (folder / "features.parquet").parquet().to_pandas()
         names: dict[str, list[int]] = {}
         for column in ("feature", "gene"):
@@ -184,7 +185,8 @@ class _Opened:
         """Shard number ``shard`` of ``store``, its footer read and checked once."""
         if shard not in self._shards:
             name = shard_name(shard)
-            self._shards[shard] = _Shard(ShardReader(store.path / "shards" / name, store.path, self.records[name]))
+            self._shards[shard] = _Shard(ShardReader(store.path / "shards" / name, store.path, self.records[name]),
+                                         self.dtypes)
         return self._shards[shard]
 
 
@@ -193,45 +195,43 @@ class _Shard:
     per lookup, only the row groups that may hold the wanted features, each read in one
     piece, checked, and decoded from those same bytes (never read twice)."""
 
-    def __init__(self, reader: ShardReader) -> None:
-        import fastparquet
-
-        self.reader = reader
-        self.pf = fastparquet.ParquetFile(reader.footer())
+    def __init__(self, reader: ShardReader, dtypes: dict[str, str]) -> None:
+        self.reader, self.dtypes = reader, dtypes
+        self.metadata = reader.metadata()
         # each row group's least and greatest feature code, from the writer's statistics
-        at = self.pf.columns.index("feature")
-        bounds = np.array([_code_bounds(rg.columns[at].meta_data.statistics) for rg in self.pf.row_groups],
-                          dtype=np.int64).reshape(-1, 2)
+        at = self.metadata.schema.names.index("feature")
+        bounds = np.array([_code_bounds(self.metadata.row_group(i).column(at).statistics)
+                           for i in range(self.metadata.num_row_groups)], dtype=np.int64).reshape(-1, 2)
         self.first, self.last = bounds[:, 0], bounds[:, 1]
+        # a shard written by fastparquet (an older linkscan) has no Arrow schema: its
+        # counts read as floats and its test as strings unless cast
+        self.legacy = b"ARROW:schema" not in (self.metadata.metadata or {})
 
     def rows(self, codes: list[int]) -> pd.DataFrame:
         """The rows of the row groups whose ``feature`` range may hold one of ``codes``
-        (the caller keeps the rows of ``codes``): NaN (NA for counts) where a cohort has
-        no result, as fastparquet reads the shards' nulls."""
+        (the caller keeps the rows of ``codes``), in the store's dtypes: NaN (NA for
+        counts) where a cohort has no result."""
+        import pyarrow.parquet as pq
+
         wanted = np.asarray(codes, dtype=np.int64)[:, None]
-        hit = np.flatnonzero(((self.first <= wanted) & (wanted <= self.last)).any(axis=0))
-        frames = [
-            self.pf.read_row_group_file(self.pf.row_groups[index], self.pf.columns, None,
-                                        infile=self.reader.row_group(index, *row_group_range(self.pf.row_groups[index])))
-            for index in hit
+        tables = [
+            pq.ParquetFile(self.reader.row_group(int(index), *row_group_range(self.metadata.row_group(int(index)))),
+                           metadata=self.metadata).read_row_group(int(index))
+            for index in np.flatnonzero(((self.first <= wanted) & (wanted <= self.last)).any(axis=0))
         ]
-        if not frames:  # no row holds these features (none has a result): nothing to read
-            return self.pf.pre_allocate(0, self.pf.columns, None, None)[0]
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        if not tables:  # no row holds these features (none has a result): nothing to read
+            tables = [self.metadata.schema.to_arrow_schema().empty_table()]
+        frame = tables[0].to_pandas() if len(tables) == 1 else pd.concat([t.to_pandas() for t in tables],
+                                                                          ignore_index=True)
+        return frame.astype(self.dtypes) if self.legacy else frame
 
 
 def _code_bounds(statistics) -> tuple[int, int]:
-    """(least, greatest) int32 code of a column chunk's Parquet statistics: the
-    ``min_value``/``max_value`` that pyarrow writes, else the older ``min``/``max`` (a
-    store finished by a linkscan that wrote with fastparquet); a chunk without statistics
-    (no rows) holds no code: (1, 0)."""
-    if statistics is None:
+    """(least, greatest) code of a column chunk's Parquet statistics (pyarrow's); a
+    chunk without them (no rows) holds no code: (1, 0)."""
+    if statistics is None or not statistics.has_min_max:
         return 1, 0
-    low = statistics.min_value if statistics.min_value is not None else statistics.min
-    high = statistics.max_value if statistics.max_value is not None else statistics.max
-    if low is None or high is None:
-        return 1, 0
-    return int.from_bytes(low, "little", signed=True), int.from_bytes(high, "little", signed=True)
+    return int(statistics.min), int(statistics.max)
 
 
 #: Finished stores opened by this process's lookups: root -> _Opened.

@@ -67,6 +67,13 @@ def result_dtypes(cohorts: list[str], p_mode: str = "t", two_groups: bool = Fals
     return dtypes
 
 
+def dtypes_of(manifest: dict) -> dict[str, str]:
+    """Column name -> dtype of the result rows of the scan of ``manifest`` (its cohorts,
+    p mode and two-group tests), in column order."""
+    scan = manifest["scan"]
+    return result_dtypes(manifest["cohorts"], scan.get("p_mode", "t"), scan.get("two_groups", False))
+
+
 def shard_size_for(n_entities: int, n_pairs: int) -> int:
     """Entities per shard: a power of two, so that a shard holds about
     :data:`SHARD_TARGET_ROWS` rows on average (each of ``n_pairs`` associations is two

@@ -37,7 +37,7 @@ from linkscan.storage.results.files import mkdir, put, write_parquet
 from linkscan.storage.results.ledger import Ledger
 from linkscan.storage.results.lock import Submission
 from linkscan.storage.results.lookup import Lookups
-from linkscan.storage.results.schema import result_dtypes
+from linkscan.storage.results.schema import dtypes_of
 from linkscan.storage.results.shards import Shards
 from linkscan.storage.write_errors import write_error
 
@@ -164,9 +164,7 @@ class ResultStore(Submission, Ledger, Shards, Lookups):
     def dtypes(self) -> dict[str, str]:
         """Column name -> dtype of this store's result rows, in column order (its
         manifest's cohorts, p mode and two-group tests)."""
-        manifest = self.manifest()
-        scan = manifest["scan"]
-        return result_dtypes(manifest["cohorts"], scan.get("p_mode", "t"), scan.get("two_groups", False))
+        return dtypes_of(self.manifest())
 
 
 def result_stores(root: str | os.PathLike, kind: str | None = None) -> list[ResultStore]:
