@@ -1,4 +1,4 @@
-"""Three small measurements behind issue 13's notes in RESULTS.md, each on existing data.
+"""Four small measurements behind issue 13's notes in RESULTS.md, each on existing data.
 
     .venv/bin/python benchmarks/probes.py writer SHARD.parquet
         the shard's rows written as linkscan wrote them before (fastparquet, up to 8
@@ -7,6 +7,10 @@
     .venv/bin/python benchmarks/probes.py cluster STORE OMICS COHORT
         a one-cohort trans scan on a LocalCluster of 2 processes against one of 2 threads
         in this process: wall time of imports, cluster start, scan and shutdown.
+    .venv/bin/python benchmarks/probes.py compaction RESULTS SHARD
+        a finished shard's rows cut into 16 tile parts, then compacted again the way the
+        finish does (read the parts, the q lookup of each p column from the store's BH
+        tables, sort and types, write): seconds of each step, second of two runs.
     .venv/bin/python benchmarks/probes.py query RESULTS GENE
         `linkscan query GENE --results RESULTS --top 10` as a fresh process, 5 runs.
 """
@@ -109,6 +113,37 @@ if __name__ == "__main__":
         subprocess.run([sys.executable, "-c", code], check=True, stderr=subprocess.DEVNULL)
 
 
+def compaction(results: str, shard: str) -> None:
+    import fastparquet
+    import pandas as pd
+
+    from linkscan.engine.finish import _q_of
+    from linkscan.storage.results.files import parquet_bytes
+    from linkscan.storage.results.shards import row_groups, shard_name
+    from linkscan.storage.results.store import ResultStore
+
+    store = ResultStore(results)
+    frame = fastparquet.ParquetFile(str(store.path / "shards" / shard_name(int(shard)))).to_pandas()
+    frame = frame[[c for c in frame.columns if not c.endswith("_log10q")]]
+    cut = np.array_split(np.random.default_rng(0).permutation(len(frame)), 16)
+    parts = [parquet_bytes(frame.iloc[np.sort(rows)].reset_index(drop=True)) for rows in cut]
+    for run in range(2):
+        times, start = {}, time.perf_counter()
+        rows = pd.concat([fastparquet.ParquetFile(io.BytesIO(part)).to_pandas() for part in parts], ignore_index=True)
+        times["read parts"], start = time.perf_counter() - start, time.perf_counter()
+        for column in [c for c in rows.columns if c.endswith("_slogp")]:
+            values, log10q = store.q_table(column)
+            rows[column.removesuffix("_slogp") + "_log10q"] = _q_of(
+                np.abs(rows[column].to_numpy(dtype=np.float32)), values, log10q)
+        times["q lookup"], start = time.perf_counter() - start, time.perf_counter()
+        dtypes = store.dtypes()
+        rows = rows.sort_values(["feature", "partner"], kind="stable", ignore_index=True)[list(dtypes)].astype(dtypes)
+        times["sort and types"], start = time.perf_counter() - start, time.perf_counter()
+        parquet_bytes(rows, row_groups(rows["feature"].to_numpy()))
+        times["write"] = time.perf_counter() - start
+    print(f"{len(frame):,} rows in 16 parts: " + ", ".join(f"{k} {v:.2f} s" for k, v in times.items()))
+
+
 def query(results: str, gene: str) -> None:
     code = (f"import sys; from linkscan.jobs.cli import main; "
             f"sys.exit(main(['query', {gene!r}, '--results', {results!r}, '--top', '10']))")
@@ -121,7 +156,7 @@ def query(results: str, gene: str) -> None:
 
 
 if __name__ == "__main__":
-    commands = {"writer": writer, "cluster": cluster, "query": query}
+    commands = {"writer": writer, "cluster": cluster, "compaction": compaction, "query": query}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])
