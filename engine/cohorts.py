@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from linkscan.errors import ResultsError
+from linkscan.storage.results.files import read_parquet
 
 #: Keys of a manifest's ``scan`` that follow from its cohorts.
 _FROM_COHORTS = ("cohorts", "inputs", "partners")
@@ -127,7 +128,7 @@ def _short(value) -> str:
 
 def _previous(plan, source: dict) -> Previous:
     """The :class:`Previous` of ``plan`` reading the finished scan ``source``."""
-    features = (plan.context.results.path / "previous" / "features.parquet").parquet().to_pandas()
+    features = read_parquet(plan.context.results.path / "previous" / "features.parquet")
     old = pd.Index(features["omics"].astype(str) + ":" + features["feature"].astype(str))
     new = plan.features["omics"].astype(str) + ":" + plan.features["feature"].astype(str)
     old_code = old.get_indexer(new).astype(np.int64)  # a code is its row in features.parquet; -1: not there

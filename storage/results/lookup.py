@@ -15,6 +15,7 @@ import pandas as pd
 
 from linkscan.errors import ResultsError
 from linkscan.storage.results.checksums import ShardReader, row_group_range
+from linkscan.storage.results.files import read_parquet
 from linkscan.storage.results.schema import Q_SUFFIX, dtypes_of
 from linkscan.storage.results.shards import shard_name
 
@@ -28,7 +29,7 @@ class Lookups:
 
     def features(self) -> pd.DataFrame:
         """The scan's entities (code, feature, gene, omics) of ``features.parquet``."""
-        return (self.path / "features.parquet").parquet().to_pandas()
+        return read_parquet(self.path / "features.parquet")
 
     def lookup(self, gene: str, *, cohort: str | None = None, top: int | None = None,
                min_slogp: float | None = None, max_fdr: float | None = None,
@@ -155,7 +156,7 @@ class _Opened:
         self.records = store.shard_records(completion)
         self.manifest = json.loads((folder / "manifest.json").read_bytes())
         self.dtypes = dtypes_of(self.manifest)
-        self.features = (folder / "features.parquet").parquet().to_pandas()
+        self.features = read_parquet(folder / "features.parquet")
         names: dict[str, list[int]] = {}
         for column in ("feature", "gene"):
             for name, code in zip(self.features[column].str.lower(), self.features["code"]):
