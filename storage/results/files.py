@@ -36,16 +36,16 @@ def parquet_bytes(frame: pd.DataFrame, row_group_offsets=None) -> bytes:
 
     Written by pyarrow: a row group costs it ~0.07 ms per column against fastparquet's
     ~0.45 ms, which let a finished shard hold one feature per row group (a lookup decodes
-    one feature's rows) and still be written 1.5x faster than fastparquet wrote row groups
-    of 8 (benchmarks/RESULTS.md, "A Parquet writer with cheap row groups"). fastparquet
-    reads every file back: lookups, compaction, inputs.
+    one feature's rows) and still be written 1.3x faster than fastparquet wrote row groups
+    of 8 (benchmarks/RESULTS.md, "A Parquet writer with cheap row groups").
 
     A missing value (NaN, NA) in a float, count or string column is a Parquet null, which
     other readers skip (DuckDB counts, averages and filters NaN as a number, above every
     other); the code, test and flag columns are required. Statistics only where a read
-    filters: the code columns, whose min/max let a lookup skip row groups. The pandas
-    metadata is kept, so fastparquet reads back the dtypes written (Int16 counts, the
-    categorical ``test``)."""
+    filters: the code columns, whose min/max let a lookup skip row groups. The Arrow schema
+    and the pandas metadata are kept, so pyarrow (lookups) and fastparquet (the finish's
+    reads of the parts) read back the dtypes written (Int16 counts, the categorical
+    ``test``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -212,19 +212,21 @@ class _Shard:
         """The rows of the row groups whose ``feature`` range may hold one of ``codes``
         (the caller keeps the rows of ``codes``), in the store's dtypes: NaN (NA for
         counts) where a cohort has no result."""
-        import pyarrow.parquet as pq
-
         wanted = np.asarray(codes, dtype=np.int64)[:, None]
-        tables = [
-            pq.ParquetFile(self.reader.row_group(int(index), *row_group_range(self.metadata.row_group(int(index)))),
-                           metadata=self.metadata).read_row_group(int(index))
-            for index in np.flatnonzero(((self.first <= wanted) & (wanted <= self.last)).any(axis=0))
-        ]
+        hit = np.flatnonzero(((self.first <= wanted) & (wanted <= self.last)).any(axis=0))
+        tables = [self._row_group(int(index)) for index in hit]
         if not tables:  # no row holds these features (none has a result): nothing to read
             tables = [self.metadata.schema.to_arrow_schema().empty_table()]
         frame = tables[0].to_pandas() if len(tables) == 1 else pd.concat([t.to_pandas() for t in tables],
                                                                           ignore_index=True)
         return frame.astype(self.dtypes) if self.legacy else frame
+
+    def _row_group(self, index: int):
+        """Row group ``index`` as an Arrow table, decoded from its checked bytes."""
+        import pyarrow.parquet as pq
+
+        checked = self.reader.row_group(index, *row_group_range(self.metadata.row_group(index)))
+        return pq.ParquetFile(checked, metadata=self.metadata).read_row_group(index)
 
 
 def _code_bounds(statistics) -> tuple[int, int]:

@@ -87,8 +87,8 @@ class Shards:
         """Write ``frame``, every row of ``shard`` with its q columns, as the finished
         ``shards/<shard>.parquet``: sorted by (feature, partner), in the result columns and
         dtypes, row groups of whole features (:func:`row_groups`), a cohort without a
-        result a Parquet null in each of its columns. Returns the shard's record for complete.json: its rows, size,
-        sha256 and the CRC-32 of its footer and of each row group
+        result a Parquet null in each of its columns. Returns the shard's record for
+        complete.json: its rows, size, sha256 and the CRC-32 of its footer and of each row group
         (:func:`~linkscan.storage.results.checksums.shard_record`)."""
         dtypes = self.dtypes()
         frame = frame.sort_values(["feature", "partner"], kind="stable", ignore_index=True)

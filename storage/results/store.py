@@ -38,7 +38,7 @@ from linkscan.storage.results.ledger import Ledger
 from linkscan.storage.results.lock import Submission
 from linkscan.storage.results.lookup import Lookups
 from linkscan.storage.results.schema import dtypes_of
-from linkscan.storage.results.shards import Shards
+from linkscan.storage.results.shards import Shards, shard_name
 from linkscan.storage.write_errors import write_error
 
 
@@ -143,8 +143,6 @@ class ResultStore(Submission, Ledger, Shards, Lookups):
     def end_cohort_change(self, n_shards: int) -> None:
         """After the new scan's finish: remove ``previous/`` and the previous scan's shard
         files beyond the new scan's ``n_shards``."""
-        from linkscan.storage.results.shards import shard_name
-
         keep = {shard_name(shard) for shard in range(n_shards)}
         for name in (self.path / "shards").names():
             if name not in keep:

@@ -154,8 +154,8 @@ def test_lookup__damage_in_a_row_group_it_does_not_read_is_found_by_verify(resul
 
 
 def test_lookup__a_flipped_byte_in_the_footer_is_an_error(results):
-    """The footer's writer name (``created_by``, which fastparquet consults to decide how
-    to decode categoricals): a flipped byte there changes no length, and is read without
+    """The footer's writer name (``created_by``, which readers consult for the quirks of
+    a writer's versions): a flipped byte there changes no length, and is read without
     complaint."""
     shard = results / SHARD
     data = shard.read_bytes()
