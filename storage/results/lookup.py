@@ -83,12 +83,11 @@ class Lookups:
             cohort = match
         features = opened.features
         rows = opened.rows(self, opened.match(gene))
-        ids = features["feature"].to_numpy()
         prefix = "meta" if cohort is None else cohort
         score = rows[f"{prefix}_slogp"].to_numpy(dtype=np.float64, na_value=np.nan)
         keep = np.ones(len(rows), dtype=bool)
         if partner is not None:
-            keep &= np.char.lower(ids[rows["partner"].to_numpy()].astype(str)) == partner.lower()
+            keep &= opened.lowered[rows["partner"].to_numpy()] == partner.lower()
         if cohort is not None:
             keep &= ~np.isnan(score)
         if min_slogp is not None:
@@ -99,26 +98,27 @@ class Lookups:
         order = kept[np.argsort(-np.nan_to_num(np.abs(score[kept]), nan=-1.0), kind="stable")]
         if top is not None:
             order = order[_rank_within(rows["feature"].to_numpy()[order]) < top]
-        columns = np.arange(rows.shape[1])
-        if cohort is not None:
-            columns = [rows.columns.get_loc(c) for c in ["feature", "partner", "test"]
-                       + [c for c in rows.columns if c.startswith(f"{cohort}_")]]
-        rows = rows.iloc[order, columns]  # one copy: the rows kept, strongest first
+        if cohort is None:
+            rows = rows.iloc[order]  # one copy: the rows kept, strongest first
+        else:
+            rows = rows.iloc[order, [rows.columns.get_loc(c) for c in ["feature", "partner", "test"]
+                                     + [c for c in rows.columns if c.startswith(f"{cohort}_")]]]
         out = rows.reset_index(drop=True)
         feature_codes = out["feature"].to_numpy()
         partner_codes = out["partner"].to_numpy()
-        out["feature"] = ids[feature_codes]
-        out["partner"] = ids[partner_codes]
-        out.insert(2, "partner_gene", features["gene"].to_numpy()[partner_codes])
+        # ids by taking from the table's string arrays (no Python string per row)
+        out["feature"] = features["feature"].array.take(feature_codes)
+        out["partner"] = features["feature"].array.take(partner_codes)
+        out.insert(2, "partner_gene", features["gene"].array.take(partner_codes))
         if "x_group" in features:  # the two-group tests' groups: of the side that has them
             for at, column in enumerate(("x_group", "y_group"), start=3):
                 labels = features[column].to_numpy().astype(object)
                 out.insert(at, column, np.where(labels[partner_codes] != "", labels[partner_codes],
                                                 labels[feature_codes]))
-        if features["omics"].nunique() > 1:
-            omics = features["omics"].to_numpy()
-            out.insert(1, "omics", omics[feature_codes])
-            out.insert(3, "partner_omics", omics[partner_codes])
+        if opened.omics_count > 1:
+            omics = features["omics"].array
+            out.insert(1, "omics", omics.take(feature_codes))
+            out.insert(3, "partner_omics", omics.take(partner_codes))
         return out
 
     def previous_rows(self, codes: np.ndarray) -> pd.DataFrame:
@@ -157,12 +157,16 @@ class _Opened:
         self.manifest = json.loads((folder / "manifest.json").read_bytes())
         self.dtypes = dtypes_of(self.manifest)
         self.features = read_parquet(folder / "features.parquet")
+        lowered = {column: self.features[column].str.lower().to_numpy(dtype=object) for column in ("feature", "gene")}
+        self.lowered = lowered["feature"]  # by code: a lookup's partner filter
+        codes = self.features["code"].tolist()
         names: dict[str, list[int]] = {}
         for column in ("feature", "gene"):
-            for name, code in zip(self.features[column].str.lower(), self.features["code"]):
+            for name, code in zip(lowered[column].tolist(), codes):
                 if name:
-                    names.setdefault(name, []).append(int(code))
-        self.names = {name: sorted(set(codes)) for name, codes in names.items()}
+                    names.setdefault(name, []).append(code)
+        self.names = {name: found if len(found) == 1 else sorted(set(found)) for name, found in names.items()}
+        self.omics_count = self.features["omics"].nunique()
         self._shards: dict[int, _Shard] = {}
 
     def match(self, query: str) -> list[int]:
