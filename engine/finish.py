@@ -14,8 +14,6 @@ here, with the kernels of :mod:`linkscan.kernels.multitest`.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from linkscan.engine.plan import Plan
@@ -34,17 +32,19 @@ def bh_table_of(results, column: str, entries: list[dict]) -> tuple[int, list[in
     their distribution (counts of floor(-log10 p): 0, 1, ..., 50 and more), which a
     store keeps whatever rows it keeps.
     One task per column: a column of a 10-cohort x 10,000-protein scan is 50 million
-    p-values (200 MB), all columns at once would be 2.2 GB in one worker."""
-    from linkscan.kernels.multitest import bh_table
+    p-values (200 MB); the table is built in place (:func:`~linkscan.kernels.multitest.bh_log10_table`),
+    so a task holds about 8 bytes a test of its column."""
+    from linkscan.kernels.multitest import BH_STEP, bh_log10_table
 
-    x = results.p_values([column], entries)[column]  # -log10 p as stored
-    values, repeats = np.unique(x, return_counts=True)  # ascending -log10 p
-    del x
-    logp = -values[::-1].astype(np.float64) * math.log(10.0)  # ascending log p
-    table = bh_table(logp, repeats[::-1])
-    results.save_q_table(column, values, (table.logq[::-1] / math.log(10.0)).astype(np.float32))
-    bins = np.minimum(values, HISTOGRAM_BINS - 1).astype(np.int64)  # p = 0 is the float32 max: last bin
-    return int(repeats.sum()), np.bincount(bins, weights=repeats, minlength=HISTOGRAM_BINS).astype(int).tolist()
+    x = results.p_values([column], entries)[column]  # -log10 p as stored, each test once
+    m = x.size
+    histogram = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
+    for start in range(0, m, BH_STEP):  # p = 0 is the float32 max: the last bin
+        histogram += np.bincount(np.minimum(x[start:start + BH_STEP], HISTOGRAM_BINS - 1).astype(np.int64),
+                                 minlength=HISTOGRAM_BINS)
+    values, log10q = bh_log10_table(x)  # x is sorted and overwritten
+    results.save_q_table(column, values, log10q)
+    return m, histogram.tolist()
 
 
 def finish(plan: Plan, client, done: dict[str, dict], progress: bool = True) -> int:

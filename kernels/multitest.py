@@ -25,6 +25,7 @@ Example (one cohort's tiles ``parts``, each an array of log p)::
     logq_of_part = [bh_lookup(table, p) for p in parts]
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -166,6 +167,68 @@ def bh_table(sorted_logp: ArrayLike, counts: ArrayLike | None = None) -> BHTable
     raw = v + shift
     logq = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 0.0)
     return BHTable(np.ascontiguousarray(v), logq, m)
+
+
+#: Values per step of :func:`bh_log10_table`: its temporaries are ~40 bytes a value of one step.
+BH_STEP = 1 << 22
+
+
+def bh_log10_table(x: np.ndarray, step: int = BH_STEP) -> tuple[np.ndarray, np.ndarray]:
+    """The BH table of one scope from its p-values as a result store keeps them,
+    ``-log10 p`` in float32 (>= 0, no NaN), built in place: ``x`` is sorted and its front
+    overwritten with the distinct values.
+
+    Returns
+    -------
+    values
+        The first d elements of ``x``: the distinct ``-log10 p``, ascending.
+    log10q
+        float32 (d,): the BH ``log10 q`` of each.
+
+    Notes
+    -----
+    The same bits as :func:`bh_table` of the natural logs ``-x * log(10)`` (float64)
+    with log q divided by log(10) and rounded to float32, but in one pass of ``step``
+    values at a time, so that beyond ``x`` it holds 4 bytes a distinct value and one
+    step's temporaries, where :func:`numpy.unique` and :func:`bh_table` held ~50 bytes
+    a test (a 10-cohort x 20,000-gene scan has 200 million tests per p column). A
+    value's rank R (tests with a p at most its own) is its count of values ``>= v``: the
+    number of values from its first position in the sorted ``x`` on. The cumulative
+    minimum of BH runs from the largest p (the smallest ``-log10 p``) on, so it carries
+    from one step to the next.
+    """
+    if x.dtype != np.float32 or x.ndim != 1:
+        raise ValueError(f"x must be a 1-D float32 array of -log10 p, got {x.dtype} {x.shape}")
+    x.sort()
+    n = x.size
+    if n and (x[0] < 0.0 or np.isnan(x[-1])):  # sorted: the least first, NaN last
+        raise ValueError("x must hold -log10 p >= 0 without NaN: drop the missing tests first")
+    ln10 = math.log(10.0)
+    distinct = min(n, 1)  # the first value, then each value unlike the one before it
+    for a in range(1, n, step):
+        b = min(a + step, n)
+        distinct += int(np.count_nonzero(x[a:b] != x[a - 1:b - 1]))
+    log10q = np.empty(distinct, dtype=np.float32)
+    log_m = np.log(float(n)) if n else 0.0
+    running, written = np.inf, 0
+    for a in range(0, n, step):
+        b = min(a + step, n)
+        first = np.empty(b - a, dtype=bool)
+        first[0] = a == 0 or x[a] != x[a - 1]
+        np.not_equal(x[a + 1:b], x[a:b - 1], out=first[1:])
+        starts = np.flatnonzero(first)
+        if starts.size == 0:  # one value's repeats fill the step
+            continue
+        values = x[a:b][starts]  # a copy: written below over x's front, which may reach this step
+        ranks = (n - a - starts).astype(np.float64)
+        raw = -values.astype(np.float64) * ln10 + (log_m - np.log(ranks))
+        cumulative = np.minimum(np.minimum.accumulate(raw), running)
+        running = cumulative[-1]
+        end = written + values.size
+        x[written:end] = values
+        log10q[written:end] = (np.minimum(cumulative, 0.0) / ln10).astype(np.float32)
+        written = end
+    return x[:written], log10q
 
 
 def bh_lookup(table: BHTable, logp: ArrayLike) -> np.ndarray:

@@ -103,14 +103,35 @@ class Ledger:
         feature < partner), for each of ``columns``, read from the finished tiles' parts in
         one pass; nulls left out. Only those columns' chunks are read, without the
         checksum: the compaction that follows reads every part whole and checks it, so a
-        damaged part still stops the finish before anything is marked complete."""
-        values = {column: [] for column in columns}
+        damaged part still stops the finish before anything is marked complete. Each
+        column is filled into one array as the parts are read, not gathered and then
+        copied: every pair is two rows of the parts, one with feature < partner."""
+        room = sum(part["rows"] for entry in entries for part in entry["parts"].values()) // 2
+        values = {column: np.empty(room, dtype=np.float32) for column in columns}
+        filled = dict.fromkeys(columns, 0)
         for entry in entries:
             for shard in entry["parts"]:
-                file = self._part(int(shard), entry["tile"])
-                part = file.parquet().to_pandas(columns=["feature", "partner", *columns])
-                once = part["feature"].to_numpy() < part["partner"].to_numpy()
+                part = _read_columns(self._part(int(shard), entry["tile"]), ["feature", "partner", *columns])
+                once = part["feature"] < part["partner"]
                 for column in columns:
-                    x = part[column].to_numpy()[once]
-                    values[column].append(np.abs(x[~np.isnan(x)]))
-        return {c: np.concatenate(v) if v else np.empty(0, np.float32) for c, v in values.items()}
+                    x = part[column][once]
+                    x = np.abs(x[~np.isnan(x)])
+                    at = filled[column]
+                    values[column][at:at + x.size] = x
+                    filled[column] = at + x.size
+        return {column: values[column][:filled[column]] for column in columns}
+
+
+def _read_columns(file: Location, columns: list[str]) -> dict[str, np.ndarray]:
+    """``columns`` of a part as numpy arrays (NaN for a float null), only their chunks
+    read: pyarrow on one thread, twice as fast as fastparquet on a part's few columns."""
+    import pyarrow.parquet as pq
+
+    def read(source):
+        table = pq.ParquetFile(source).read(columns=columns, use_threads=False)
+        return {column: table.column(column).to_numpy() for column in columns}
+
+    if file.local:
+        return read(file.url)
+    with file.fs.open(file.path, "rb") as handle:
+        return read(handle)

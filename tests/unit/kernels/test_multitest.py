@@ -9,6 +9,7 @@ import scipy.stats as st
 
 from linkscan.kernels.multitest import (
     BHTable,
+    bh_log10_table,
     bh_logq,
     bh_lookup,
     bh_table,
@@ -177,6 +178,42 @@ def test_bh_logq__tiles_give_the_same_bytes(rng):
     # 2-D tiles map back in their own shape
     block = chunks[visit[0]][: 6 * (len(chunks[visit[0]]) // 6)].reshape(6, -1)
     assert bh_lookup(table, block).shape == block.shape
+
+
+@pytest.mark.parametrize("step", [1, 2, 7, 1000, 1 << 22])
+def test_bh_log10_table__same_bits_as_bh_table_in_any_steps(rng, step):
+    """The finish's in-place table of float32 -log10 p against bh_table of the natural
+    logs (the route it replaced): the same values and the same float32 log10 q, whatever
+    the step, with ties that straddle steps, p = 1 (0), p = 0 (the float32 max) and runs
+    longer than a step."""
+    x = (rng.standard_exponential(20_000) / math.log(10)).astype(np.float32)
+    x[rng.integers(0, x.size, 4000)] = x[rng.integers(0, x.size, 4000)]
+    x[:30] = 0.0
+    x[30:35] = np.finfo(np.float32).max
+    x[35:60] = x[100]
+    values, counts = np.unique(x, return_counts=True)
+    expected = bh_table(-values[::-1].astype(np.float64) * math.log(10.0), counts[::-1])
+    got_values, log10q = bh_log10_table(x.copy(), step)
+    assert got_values.tobytes() == values.tobytes()
+    assert log10q.tobytes() == (expected.logq[::-1] / math.log(10.0)).astype(np.float32).tobytes()
+    # and against the plain definition on a small sample
+    small = x[rng.choice(x.size, 300, replace=False)]
+    small_values, small_q = bh_log10_table(small.copy(), step)
+    direct = np.asarray(_direct_logq(-small.astype(np.float64) * math.log(10.0))) / math.log(10.0)
+    at = np.searchsorted(small_values, small)
+    np.testing.assert_allclose(small_q[at], direct, rtol=1e-6, atol=1e-7)
+
+
+def test_bh_log10_table__edges_and_errors():
+    values, log10q = bh_log10_table(np.zeros(0, dtype=np.float32))
+    assert values.size == 0 and log10q.size == 0
+    values, log10q = bh_log10_table(np.full(5, 2.0, dtype=np.float32), step=2)  # one value, 5 tests
+    assert values.tolist() == [2.0] and log10q.tolist() == [np.float32(-2.0)]
+    for bad, match in [(np.array([1.0, np.nan], np.float32), "without NaN"),
+                       (np.array([-1.0, 2.0], np.float32), ">= 0"),
+                       (np.array([1.0, 2.0]), "float32")]:
+        with pytest.raises(ValueError, match=match):
+            bh_log10_table(bad)
 
 
 def test_logp_value_counts__cases():
