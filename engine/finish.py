@@ -113,11 +113,14 @@ def _q_of(p: np.ndarray, values: np.ndarray, log10q: np.ndarray) -> np.ndarray:
     table: ``values`` ascending and holding every stored p exactly. The needles are
     sorted (a radix sort) and merged with the table in one pass (:func:`linkscan.kernels.multitest.merge_positions`),
     linear in both, so it stays cheap however large the scan's table: a hash index of
-    tens of millions of values would cost more to build, per shard, than its lookups."""
+    tens of millions of values would cost more to build, per shard, than its lookups.
+    The q are read from the table in that sorted order too (its positions ascend, so the
+    reads stream through a table of hundreds of MB) and only then put in row order."""
     from linkscan.kernels.multitest import argsort_nonnegative_f32, merge_positions
 
     p = np.ascontiguousarray(p, dtype=np.float32)
     order = argsort_nonnegative_f32(p)
-    at = np.empty(len(p), dtype=np.int64)
-    at[order] = merge_positions(values, p[order])
-    return np.where(at >= 0, log10q[np.maximum(at, 0)], np.float32(np.nan))
+    at = merge_positions(values, p[order])  # ascending, -1 (not in the table: NaN) last
+    q = np.empty(len(p), dtype=np.float32)
+    q[order] = np.where(at >= 0, log10q[np.maximum(at, 0)], np.float32(np.nan))
+    return q
