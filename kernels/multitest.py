@@ -170,7 +170,7 @@ def bh_table(sorted_logp: ArrayLike, counts: ArrayLike | None = None) -> BHTable
 
 
 #: Values per step of :func:`bh_log10_table`: its temporaries are ~40 bytes a value of one step.
-BH_STEP = 1 << 22
+BH_STEP = 1 << 18
 
 
 def bh_log10_table(x: np.ndarray, step: int = BH_STEP) -> tuple[np.ndarray, np.ndarray]:
