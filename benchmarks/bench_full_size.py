@@ -17,8 +17,10 @@ machine, once per keep policy (the projected bytes differ; the pair tests do not
   kinase list, which the offline machine has no copy of: symbols starting with one of
   :data:`KINASE_PREFIXES`), a trans scan of two omics with ``features_y``.
 
-Peak memory per process is not measured here (the sample runs in this one process):
-`bench_scan.py` reports it for a real multi-process scan, bounded by the tile.
+Memory per worker: `linkscan bench` reports the peak resident memory of its one process
+over the sampled tiles and over their finish (a worker's share), and projects the whole
+scan's largest BH task (about 14 bytes a test of its p column); `bench_scan.py` measures every
+process of a real multi-process scan.
 Output: a markdown report on stdout.
 """
 

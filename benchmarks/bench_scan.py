@@ -128,7 +128,8 @@ def fmt_s(seconds: float | None) -> str:
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "n/a"
     if seconds >= 120:
-        return f"{seconds:.1f} s ({int(seconds // 60)} min {seconds % 60:.0f} s)"
+        minutes, rest = divmod(round(seconds), 60)  # 419.97 s is 7 min 0 s, not 6 min 60 s
+        return f"{seconds:.1f} s ({minutes} min {rest} s)"
     return f"{seconds:.2f} s"
 
 

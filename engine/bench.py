@@ -39,6 +39,9 @@ class BenchReport:
     columns: int = 1  # p columns (one BH task each)
     shards: int = 1  # shards of the whole scan (one compaction task each)
     scan: str = ""  # what was planned (describe(plan)), printed first
+    tile_peak_bytes: int = 0  # peak resident memory of this process over the sampled tiles
+    finish_peak_bytes: int = 0  # ... over the sample's finish
+    column_tests_sampled: int = 0  # tests of the sample's largest p column (the meta p's, usually)
 
     @property
     def rate(self) -> float:
@@ -53,6 +56,12 @@ class BenchReport:
     def bytes_total(self) -> float:
         """Projected bytes of the finished shards."""
         return self.bytes_sampled * self.scale
+
+    @property
+    def bh_bytes_total(self) -> float:
+        """Projected memory of the whole scan's largest BH task beyond what a worker holds
+        anyway: :data:`BH_BYTES_PER_TEST` a test of its p column."""
+        return BH_BYTES_PER_TEST * self.column_tests_sampled * self.scale
 
     def seconds(self, workers: int) -> float:
         """Projected tile time with ``workers`` workers (perfect scaling)."""
@@ -72,6 +81,10 @@ class BenchReport:
             f"whole scan: {self.pairs_total:,} pair tests; result shards about {_size(self.bytes_total)} "
             f"({self.bytes_sampled / max(self.pairs_sampled, 1):.1f} bytes per pair test)",
             f"start (each worker loads the compiled kernels once): {self.start_seconds:.1f} s",
+            f"memory of a worker (peak resident, measured here): tiles {_size(self.tile_peak_bytes)}, "
+            f"the sample's finish {_size(self.finish_peak_bytes)}; the whole scan's largest BH task adds "
+            f"about {_size(self.bh_bytes_total)} ({self.column_tests_sampled * self.scale:,.0f} tests "
+            f"x {BH_BYTES_PER_TEST} bytes)",
             "workers  tiles     finish    total",
         ]
         workers = 1
@@ -111,6 +124,33 @@ def _size(n: float) -> str:
 
 
 
+#: Memory of a BH task per test of its p column (:func:`linkscan.engine.finish.bh_table_of`):
+#: its float32 p-values, their q table and the copy of a table as it is saved, 4 bytes
+#: each; measured 13.4 on the 8M tests of a 4,000-protein x 10-cohort scan's meta p.
+BH_BYTES_PER_TEST = 14
+
+
+def peak_resident(reset: bool = False) -> int:
+    """This process's peak resident memory in bytes since the last ``reset`` (Linux:
+    VmHWM of /proc/self/status, reset through /proc/self/clear_refs); elsewhere, the
+    peak since the process started."""
+    try:
+        if reset:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, kB elsewhere
+
+
 def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchReport:
     """Run ``tiles`` tiles of the scan ``spec`` spread over its plan (after one untimed
     warm-up tile that compiles the kernels), finish them, and project the whole scan.
@@ -135,6 +175,7 @@ def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchRepor
         run_tile(context, sample[-1])  # warm-up: load (or compile) the kernels outside the timing
         warm_up = time.perf_counter() - start
         times, entries = [], []
+        peak_resident(reset=True)
         for tile in sample:
             start = time.perf_counter()
             entries.append(run_tile(context, tile))
@@ -143,15 +184,16 @@ def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchRepor
         # what the warm-up took beyond the same tile run warm: every worker of a scan
         # pays it once, in parallel
         start_seconds = max(0.0, warm_up - times[-1])
+        tile_peak = peak_resident(reset=True)
         start = time.perf_counter()
-        for column in columns:
-            bh_table_of(results, column, entries)
+        column_tests = max(bh_table_of(results, column, entries)[0] for column in columns)
         bh_seconds = time.perf_counter() - start
         shards = sorted({int(s) for e in entries for s in e["parts"]})
         start = time.perf_counter()
         for shard in shards:
             finish_shard(results, shard, [e for e in entries if str(shard) in e["parts"]], plan.spec.keep)
         compact_seconds = time.perf_counter() - start
+        finish_peak = peak_resident()
         written = sum((results.path / "shards" / f"{shard:05d}.parquet").size() for shard in shards)
     return BenchReport(
         tiles_total=len(plan.tiles), tiles_sampled=len(sample),
@@ -160,4 +202,5 @@ def bench(spec: ScanSpec, *, tiles: int = 3, max_workers: int = 8) -> BenchRepor
         bh_seconds_sampled=bh_seconds, compact_seconds_sampled=compact_seconds, columns=len(columns),
         start_seconds=start_seconds,
         shards=plan.manifest["n_shards"], scan=describe(plan),
+        tile_peak_bytes=tile_peak, finish_peak_bytes=finish_peak, column_tests_sampled=column_tests,
     )

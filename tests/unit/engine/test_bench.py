@@ -38,6 +38,21 @@ def test_bench__projects_the_whole_plan(store):
         (report.bh_seconds_sampled + report.compact_seconds_sampled) * scale)
     assert report.finish_seconds(64) == pytest.approx(
         report.bh_seconds_sampled * scale / 3 + report.compact_seconds_sampled * scale / report.shards)
+    # memory: peaks measured in this process, and the whole scan's largest BH task
+    # projected from its p column's tests (the meta p: every sampled pair, each once)
+    assert report.column_tests_sampled == report.pairs_sampled // 2
+    assert report.bh_bytes_total == pytest.approx(14 * report.column_tests_sampled * scale)
+    assert 50e6 < report.tile_peak_bytes < 4e9 and 50e6 < report.finish_peak_bytes < 4e9
+
+
+def test_peak_resident__sees_an_allocation_and_resets():
+    from linkscan.engine.bench import peak_resident
+
+    before = peak_resident(reset=True)
+    block = np.ones(64_000_000, dtype=np.uint8)  # 64 MB, touched
+    assert peak_resident() >= before + 60e6
+    del block
+    assert peak_resident(reset=True) < before + 30e6  # the block is gone: reset to what is resident
 
 
 def test_bench__command_prints_a_table_per_worker_count(store, capsys):
@@ -47,7 +62,9 @@ def test_bench__command_prints_a_table_per_worker_count(store, capsys):
     assert "workers  tiles     finish    total" in out
     assert out.splitlines()[0].startswith("scan: trans of proteome, 2 cohorts (BRCA, OV), 120 features against each other")
     assert out.splitlines()[3].startswith("start (each worker loads the compiled kernels once): ")
-    assert [line.split()[0] for line in out.splitlines()[5:]] == ["1", "2", "4"]
+    assert out.splitlines()[4].startswith("memory of a worker (peak resident, measured here): tiles ")
+    assert "the whole scan's largest BH task adds about" in out.splitlines()[4]
+    assert [line.split()[0] for line in out.splitlines()[6:]] == ["1", "2", "4"]
 
 
 # --- sizing from the job: the projected pair tests are the ones the scan runs ------------
