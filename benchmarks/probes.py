@@ -1,4 +1,4 @@
-"""Four small measurements behind issue 13's notes in RESULTS.md, each on existing data.
+"""Small measurements behind issue 13's notes in RESULTS.md, each on existing data.
 
     .venv/bin/python benchmarks/probes.py writer SHARD.parquet
         the shard's rows written as linkscan wrote them before (fastparquet, up to 8
@@ -13,6 +13,17 @@
         tables, sort and types, write): seconds of each step, second of two runs.
     .venv/bin/python benchmarks/probes.py query RESULTS GENE
         `linkscan query GENE --results RESULTS --top 10` as a fresh process, 5 runs.
+    .venv/bin/python benchmarks/probes.py bh N
+        the BH table of one p column of N tests (synthetic -log10 p, float32), built as
+        the finish built it before (numpy.unique, then bh_table on the natural logs) and
+        now (bh_log10_table, in place): time, peak memory beyond the p's, equal bits.
+    .venv/bin/python benchmarks/probes.py bh-task JOB.toml
+        every tile of the job run here into a temporary store, then the BH task of its
+        meta p (bh_table_of: read the column from the parts, build and save the table):
+        its peak resident memory per test, the figure `linkscan bench` projects with.
+    .venv/bin/python benchmarks/probes.py encodings SHARD.parquet
+        the shard written as now (LZ4), without compression, and with byte-stream-split
+        floats under LZ4 and zstd: write time and bytes.
 """
 
 from __future__ import annotations
@@ -155,8 +166,100 @@ def query(results: str, gene: str) -> None:
     print(f"fresh query: median {np.median(times):.2f} s, max {max(times):.2f} s")
 
 
+def bh(n: str) -> None:
+    import math
+
+    from linkscan.engine.bench import peak_resident
+    from linkscan.kernels.multitest import bh_log10_table, bh_table
+
+    def before(x):
+        values, repeats = np.unique(x, return_counts=True)
+        table = bh_table(-values[::-1].astype(np.float64) * math.log(10.0), repeats[::-1])
+        return values, (table.logq[::-1] / math.log(10.0)).astype(np.float32)
+
+    rng = np.random.default_rng(0)
+    p = np.empty(int(n), dtype=np.float32)
+    for start in range(0, p.size, 1 << 20):  # -log10 of uniform p, made a piece at a time
+        p[start:start + (1 << 20)] = rng.standard_exponential(min(1 << 20, p.size - start)) / math.log(10.0)
+    tables = {}
+    for name, build in (("before: numpy.unique + bh_table", before), ("now: bh_log10_table", bh_log10_table)):
+        x = p.copy()
+        resident = peak_resident(reset=True)
+        start = time.perf_counter()
+        values, log10q = build(x)
+        seconds = time.perf_counter() - start
+        tables[name] = (values.tobytes(), log10q.tobytes())
+        print(f"{name}: {p.size:,} tests, {values.size:,} distinct: {seconds:.2f} s, peak "
+              f"{(peak_resident() - resident) / 1e6:,.0f} MB beyond the p's")
+        del x, values, log10q
+    print(f"the same bits: {len(set(tables.values())) == 1}")
+
+
+def bh_task(job: str) -> None:
+    import dataclasses
+    import json
+
+    from linkscan.engine.plan import make_plan
+    from linkscan.engine.tile import run_tile
+    from linkscan.jobs.spec import read_job
+    from linkscan.storage.results.store import ResultStore
+
+    plan = make_plan(read_job(job).scan)
+    with tempfile.TemporaryDirectory(prefix="linkscan-bh-") as tmp:
+        results = ResultStore(tmp)
+        results.create_or_resume(plan.manifest, plan.features)
+        context = dataclasses.replace(plan.context, results=results)
+        start = time.perf_counter()
+        entries = [run_tile(context, tile) for tile in plan.tiles]
+        print(f"{len(entries)} tiles in {time.perf_counter() - start:.1f} s")
+        with open(f"{tmp}/entries.json", "w") as fh:
+            json.dump(entries, fh)
+        # a fresh process, so that no memory an earlier task freed is still resident
+        code = f"""
+import json, time
+import pyarrow.parquet, linkscan.kernels.multitest
+from linkscan.engine.bench import peak_resident
+from linkscan.engine.finish import bh_table_of
+from linkscan.storage.results.store import ResultStore
+results, entries = ResultStore({tmp!r}), json.load(open({tmp!r} + "/entries.json"))
+resident = peak_resident(reset=True)
+start = time.perf_counter()
+tests, _ = bh_table_of(results, "meta_slogp", entries)
+peak = peak_resident() - resident
+print(f"BH task of meta_slogp: {{tests:,}} tests in {{time.perf_counter() - start:.2f}} s, peak "
+      f"{{peak / 1e6:,.0f}} MB beyond what was resident: {{peak / tests:.1f}} bytes a test")
+"""
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def encodings(shard: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from linkscan.storage.results.shards import row_groups
+
+    table = pq.read_table(shard)
+    offsets = row_groups(table.column("feature").to_numpy())
+    floats = [f.name for f in table.schema if f.type == pa.float32()]
+    dictionary = [f.name for f in table.schema if f.name.endswith("_n") or f.name == "test"]
+    runs = {"now: LZ4": ("lz4", False), "no compression": ("none", False),
+            "byte-stream-split floats, LZ4": ("lz4", floats),
+            "byte-stream-split floats, zstd": ({c: "zstd" if c in floats else "lz4" for c in table.column_names}, floats)}
+    for name, (compression, split) in runs.items():
+        times = []
+        for _ in range(3):
+            buffer, start = io.BytesIO(), time.perf_counter()
+            with pq.ParquetWriter(buffer, table.schema, compression=compression, use_dictionary=dictionary,
+                                  write_statistics=["feature", "partner"], use_byte_stream_split=split) as out:
+                for begin, end in zip(offsets, offsets[1:] + [table.num_rows]):
+                    out.write_table(table.slice(begin, end - begin), row_group_size=max(end - begin, 1))
+            times.append(time.perf_counter() - start)
+        print(f"{name}: write {np.median(times):.2f} s (median of 3), {buffer.tell() / 1e6:.1f} MB")
+
+
 if __name__ == "__main__":
-    commands = {"writer": writer, "cluster": cluster, "compaction": compaction, "query": query}
+    commands = {"writer": writer, "cluster": cluster, "compaction": compaction, "query": query, "bh": bh,
+                "bh-task": bh_task, "encodings": encodings}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

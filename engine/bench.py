@@ -126,7 +126,8 @@ def _size(n: float) -> str:
 
 #: Memory of a BH task per test of its p column (:func:`linkscan.engine.finish.bh_table_of`):
 #: its float32 p-values, their q table and the copy of a table as it is saved, 4 bytes
-#: each; measured 13.4 on the 8M tests of a 4,000-protein x 10-cohort scan's meta p.
+#: each. Measured (`benchmarks/probes.py bh-task`): 151 MB for 8.0M tests, 129 MB for
+#: 6.0M, i.e. 11 bytes a test and ~60 MB besides; rounded up.
 BH_BYTES_PER_TEST = 14
 
 
