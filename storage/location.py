@@ -27,11 +27,25 @@ processes (the workers) write into the same store.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+import threading
 import uuid
 from pathlib import Path
 
 __all__ = ["Location", "is_url", "redact_url", "object_store_error"]
+
+#: Local copies of remote files (:meth:`Location.local_copy`): url -> ((version, size), path).
+_COPIES: dict[str, tuple[tuple, str]] = {}
+_COPIES_LOCK = threading.Lock()
+_COPIES_FOLDER: list[tempfile.TemporaryDirectory] = []  # removed when the process exits
+
+
+def _copies_folder() -> str:
+    if not _COPIES_FOLDER:
+        _COPIES_FOLDER.append(tempfile.TemporaryDirectory(prefix="linkscan-copies-"))
+    return _COPIES_FOLDER[0].name
 
 #: Packages whose exceptions mean "the object store could not be used" (not a bug of ours).
 _REMOTE_PACKAGES = ("botocore", "aiobotocore", "s3fs", "gcsfs", "adlfs", "aiohttp")
@@ -196,6 +210,30 @@ class Location:
         fs = locations[0].fs
         got = fs.cat([loc.path for loc in locations], on_error="return")
         return [None if isinstance(got.get(loc.path), BaseException) else got.get(loc.path) for loc in locations]
+
+    def local_copy(self) -> str:
+        """A local path with this file's bytes: the file itself on a disk; for an object,
+        a copy in this process's temporary folder, downloaded once and served again for
+        as long as the object's version (its ETag, else its modification time) and size
+        are the same. For files that many tasks of one worker read whole (a scan's BH
+        tables, hundreds of MB each: every shard's compaction reads all of them).
+        Without a version to check, every call downloads afresh."""
+        if self.local:
+            return self.url
+        info = self._fresh().info(self.path)
+        version = next((str(info[k]) for k in ("ETag", "etag", "md5Hash", "LastModified", "mtime") if info.get(k)),
+                       None)
+        with _COPIES_LOCK:
+            held = _COPIES.get(self.url)
+            if version is not None and held is not None and held[0] == (version, info.get("size")):
+                return held[1]
+            target = os.path.join(_copies_folder(), uuid.uuid4().hex)
+            self.fs.get_file(self.path, target)
+            if held is not None:  # an older version of the object
+                with contextlib.suppress(OSError):
+                    os.remove(held[1])
+            _COPIES[self.url] = ((version, info.get("size")), target)
+            return target
 
     def parquet(self):
         """A fastparquet.ParquetFile of this file (reads only the footer now)."""

@@ -73,14 +73,16 @@ class Shards:
         return tables, shards
 
     def q_table(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """The saved BH table of ``column``: (values ascending, log10 q). Local tables are
-        memory-mapped: every shard's compaction reads them, and a 10-cohort x
-        10,000-protein scan's tables are 700 MB, shared this way through the page cache
-        by all of a machine's workers instead of copied into each task."""
+        """The saved BH table of ``column``: (values ascending, log10 q), memory-mapped:
+        every shard's compaction reads every table, and a 10-cohort x 10,000-protein
+        scan's tables are 650 MB, shared this way through the page cache by all of a
+        machine's workers instead of copied into each task. A store on an object store
+        has its tables downloaded once per worker process (:meth:`Location.local_copy`),
+        not once per shard."""
         out = []
         for name in ("values", "log10q"):
             file = self.path / "bh" / f"{column}.{name}.npy"
-            out.append(np.load(file.url, mmap_mode="r") if file.local else np.load(io.BytesIO(file.read_bytes())))
+            out.append(np.load(file.local_copy(), mmap_mode="r"))
         return out[0], out[1]
 
     def write_shard(self, shard: int, frame: pd.DataFrame) -> dict:

@@ -199,6 +199,25 @@ def test_run_scan__s3_resume_recomputes_only_missing_and_damaged_tiles(s3, store
     assert _shard_bytes(spec.results) == _shard_bytes(str(local_scan))
 
 
+def test_local_copy__downloaded_once_per_version_of_the_object(s3):
+    """A remote file read whole by many tasks (the BH tables) is downloaded once per
+    process; a new version of the object (a new finish) is downloaded again, never the
+    stale copy served."""
+    file = Location(f"{s3}/copies/table.npy")
+    file.write_bytes(b"first version")
+    first = file.local_copy()
+    assert Path(first).read_bytes() == b"first version"
+    assert Location(f"{s3}/copies/table.npy").local_copy() == first  # another Location of it: the same copy
+    file.write_bytes(b"second, longer version")
+    second = file.local_copy()
+    assert second != first and Path(second).read_bytes() == b"second, longer version"
+    assert not Path(first).exists()  # the stale copy is gone
+    file.write_bytes(b"third, longer  version")  # the same size: the version (ETag) tells
+    assert Path(file.local_copy()).read_bytes() == b"third, longer  version"
+    local = Location(Path(first).parent / "x")
+    assert local.local_copy() == local.url  # a local file is its own copy
+
+
 def test_lock__s3_second_submitter_is_refused_by_a_conditional_write(s3, stores):
     rs = ResultStore(f"{s3}/results/locked")
     plan = make_plan(ScanSpec(store=stores[0], results=rs.root, omics="proteome", tile_size=TILE_SIZE))
