@@ -123,7 +123,6 @@ def _size(n: float) -> str:
     return f"{n:.0f} B"
 
 
-
 #: Memory of a BH task per test of its p column (:func:`linkscan.engine.finish.bh_table_of`):
 #: its float32 p-values, their q table and the copy of a table as it is saved, 4 bytes
 #: each. Measured (`benchmarks/probes.py bh-task`): 151 MB for 8.0M tests, 129 MB for

@@ -33,7 +33,7 @@ def bh_table_of(results, column: str, entries: list[dict]) -> tuple[int, list[in
     store keeps whatever rows it keeps.
     One task per column: a column of a 10-cohort x 10,000-protein scan is 50 million
     p-values (200 MB); the table is built in place (:func:`~linkscan.kernels.multitest.bh_log10_table`),
-    so a task holds about 8 bytes a test of its column."""
+    so a task holds about 11 bytes a test of its column (:data:`linkscan.engine.bench.BH_BYTES_PER_TEST`)."""
     from linkscan.kernels.multitest import BH_STEP, bh_log10_table
 
     x = results.p_values([column], entries)[column]  # -log10 p as stored, each test once

@@ -47,6 +47,7 @@ def _copies_folder() -> str:
         _COPIES_FOLDER.append(tempfile.TemporaryDirectory(prefix="linkscan-copies-"))
     return _COPIES_FOLDER[0].name
 
+
 #: Packages whose exceptions mean "the object store could not be used" (not a bug of ours).
 _REMOTE_PACKAGES = ("botocore", "aiobotocore", "s3fs", "gcsfs", "adlfs", "aiohttp")
 
