@@ -41,7 +41,8 @@ targets 2, 4 and 5:
   its worker, up to the writing of its parts, and ``finished_at``): *start* = subprocess start to the first
   tile's start, *tiles* = first tile start to last tile finish, *finish* = last tile
   finish to the subprocess's exit (BH over the whole scan, compaction of the shards,
-  cluster shutdown), and worker utilisation = tile seconds / (workers x tiles phase).
+  cluster shutdown; BH and compaction split by when the BH tables and complete.json
+  were written), and worker utilisation = tile seconds / (workers x tiles phase).
 * **Size**: pairs n(n-1)/2 over the n proteins of the store's feature table; cohort-pair
   tests as ``linkscan submit`` reports them (pairs x cohorts, what its tiles plan), with
   both proteins present in the cohort (sum of m_c(m_c-1)/2) and with a p (the BH test
@@ -489,6 +490,8 @@ class ScanRun:
     start_phase: float = math.nan
     tiles_phase: float = math.nan
     finish_phase: float = math.nan
+    bh_phase: float = math.nan  # last tile -> last BH table written
+    compaction_phase: float = math.nan  # last BH table -> complete.json
     lookups: dict | None = None
     compiled: int = 0  # Numba cache files written during the run (by any process)
     source_changed: float = 0.0  # mtime of a kernels/ edit since the previous scan ended, or 0
@@ -588,6 +591,11 @@ def run_scan(root: Path, store_meta: dict, workers: int, args) -> ScanRun:
         run.start_phase = min(started_at) - fin.t0
         run.tiles_phase = max(finished_at) - min(started_at)
         run.finish_phase = fin.t_end - max(finished_at)
+        # the finish's two rounds, from when their files were written
+        tables = [f.stat().st_mtime for f in (results / "bh").glob("*.npy")]
+        if tables:
+            run.bh_phase = max(tables) - max(finished_at)
+            run.compaction_phase = (results / "complete.json").stat().st_mtime - max(tables)
     log(f"  {fin.wall:.1f} s wall, peak {fin.memory.metric} {fmt_bytes(fin.memory.peak)}, {run.rows:,} rows, "
         f"{fmt_bytes(run.bytes_total)} on disk; CPU: scan {fin.tree_cpu:.1f} s, other processes {fin.others_cpu:.1f} s "
         f"of {fin.wall * NPROC:.1f} s")
@@ -675,6 +683,8 @@ def run_table(run: ScanRun, store_meta: dict) -> list[str]:
         f"| start: process, LocalCluster, plan, scatter -> first tile starts | {fmt_s(run.start_phase)} |",
         f"| tiles: first tile starts -> last tile finishes | {fmt_s(run.tiles_phase)} |",
         f"| finish: last tile -> exit (BH, compaction, cluster shutdown) | {fmt_s(run.finish_phase)} |",
+        f"| of the finish: BH (last tile -> last BH table) / compaction (-> complete.json) | "
+        f"{fmt_s(run.bh_phase)} / {fmt_s(run.compaction_phase)} |",
         f"| tile compute (ledger seconds: up to the part writes), summed over {run.tiles} tiles | {fmt_s(run.tile_seconds)} "
         f"(worker utilisation in the tiles phase {util:.0%}) |",
         f"| CPU: the scan's processes / everything else on the machine / available (wall x {NPROC} cores) | "
