@@ -10,10 +10,10 @@ leaves in its ``--dir``.
 
 * **Lookups**: ``--lookups`` genes drawn with ``--seed``; each is looked up with
   ``ResultStore.lookup`` as it is (the footer checked once per process, each row group
-  read once, checked against its CRC-32 and decoded from those bytes) and with the read
-  lookups made before the checksums (``fastparquet.ParquetFile(shard)``, its footer kept
-  per process, ``to_pandas(filters=...)``), which this script puts in place of the
-  store's shard reader for the second measurement. The two alternate, gene by gene, and
+  read once, checked against its CRC-32 and decoded from those bytes) and with the same
+  read less the checks (``pyarrow.parquet.ParquetFile(shard)``, its footer kept per
+  process, the row groups its ``feature`` statistics select), which this script puts in
+  place of the store's shard reader for the second measurement. The two alternate, gene by gene, and
   each gene's order alternates, so that the page cache and the machine's drift weigh on
   both alike; one untimed round warms both up. Both must return the same frame.
 * **Writing**: the first shard's rows, as its finish wrote them, encoded again
@@ -45,14 +45,24 @@ import pandas as pd
 
 
 class _Unchecked:
-    """A shard read as lookups read it before the checksums: fastparquet's own file
-    reads of the row groups its ``feature`` statistics select."""
+    """A shard read as lookups read it, less the checksums: pyarrow's own file reads of
+    the row groups its ``feature`` statistics select."""
 
-    def __init__(self, pf) -> None:
-        self.pf = pf
+    def __init__(self, path: str) -> None:
+        import pyarrow.parquet as pq
+
+        from linkscan.storage.results.lookup import _code_bounds
+
+        self.file = pq.ParquetFile(path)
+        metadata = self.file.metadata
+        at = metadata.schema.names.index("feature")
+        self.bounds = np.array([_code_bounds(metadata.row_group(i).column(at).statistics)
+                                for i in range(metadata.num_row_groups)], dtype=np.int64).reshape(-1, 2)
 
     def rows(self, codes: list[int]) -> pd.DataFrame:
-        return self.pf.to_pandas(filters=[("feature", "in", codes)])
+        wanted = np.asarray(codes, dtype=np.int64)[:, None]
+        hit = np.flatnonzero(((self.bounds[:, 0] <= wanted) & (wanted <= self.bounds[:, 1])).any(axis=0))
+        return self.file.read_row_groups([int(i) for i in hit]).to_pandas()
 
 
 #: The unchecked shards of this process, footers read once: (store root, shard) -> reader.
@@ -71,7 +81,7 @@ def unchecked_reads():
     def shard(self, store, number):
         key = (store.root, number)
         if key not in _UNCHECKED:
-            _UNCHECKED[key] = _Unchecked((store.path / "shards" / shard_name(number)).parquet())
+            _UNCHECKED[key] = _Unchecked((store.path / "shards" / shard_name(number)).url)
         return _UNCHECKED[key]
 
     lookup._Opened.shard = shard
@@ -110,14 +120,15 @@ def time_lookups(store, genes: list[str]) -> dict:
 def time_checks(store) -> dict:
     """CRC-32 of one row group's bytes, what a lookup checks besides the footer it
     checked once: median (ms) over the first shard's row groups, and their median size."""
-    import fastparquet
+    import pyarrow.parquet as pq
 
     from linkscan.storage.results.checksums import row_group_range
     from linkscan.storage.results.shards import shard_name
 
     file = store.path / "shards" / shard_name(0)
     data = file.read_bytes()
-    ranges = [row_group_range(rg) for rg in fastparquet.ParquetFile(file.url).row_groups]
+    metadata = pq.ParquetFile(file.url).metadata
+    ranges = [row_group_range(metadata.row_group(i)) for i in range(metadata.num_row_groups)]
     times = []
     for start, end in ranges:
         t = time.perf_counter()

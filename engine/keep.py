@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from linkscan.errors import JobError
+from linkscan.storage.results.lookup import rank_within
 
 #: The policies besides "all", and what each takes.
 POLICIES = {"min_slogp": "a number >= 0 (6 keeps p < 1e-6)", "max_log10q": "a number <= 0 (-2 keeps q <= 0.01)",
@@ -84,11 +85,8 @@ class Keep:
         if self.policy == "top":
             strength = np.nan_to_num(np.abs(rows["meta_slogp"].to_numpy(np.float64)), nan=-1.0)
             order = np.lexsort((rows["partner"].to_numpy(), -strength, rows["feature"].to_numpy()))
-            feature = rows["feature"].to_numpy()[order]
-            first = np.r_[0, np.flatnonzero(feature[1:] != feature[:-1]) + 1]
-            rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
             keep = np.zeros(len(rows), dtype=bool)
-            keep[order[rank < self.value]] = True
+            keep[order[rank_within(rows["feature"].to_numpy()[order]) < self.value]] = True
             return keep
         suffix = "_slogp" if self.policy == "min_slogp" else "_log10q"
         keep = np.zeros(len(rows), dtype=bool)

@@ -224,25 +224,18 @@ class Location:
         info = self._fresh().info(self.path)
         version = next((str(info[k]) for k in ("ETag", "etag", "md5Hash", "LastModified", "mtime") if info.get(k)),
                        None)
+        key = (version, info.get("size"))
         with _COPIES_LOCK:
             held = _COPIES.get(self.url)
-            if version is not None and held is not None and held[0] == (version, info.get("size")):
+            if version is not None and held is not None and held[0] == key:
                 return held[1]
             target = os.path.join(_copies_folder(), uuid.uuid4().hex)
             self.fs.get_file(self.path, target)
             if held is not None:  # an older version of the object
                 with contextlib.suppress(OSError):
                     os.remove(held[1])
-            _COPIES[self.url] = ((version, info.get("size")), target)
+            _COPIES[self.url] = (key, target)
             return target
-
-    def parquet(self):
-        """A fastparquet.ParquetFile of this file (reads only the footer now)."""
-        import fastparquet
-
-        if self.local:
-            return fastparquet.ParquetFile(self.url)
-        return fastparquet.ParquetFile(self.path, fs=self.fs)
 
     # ------------------------------------------------------------------ writing
     def mkdir(self) -> None:

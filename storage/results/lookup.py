@@ -97,7 +97,7 @@ class Lookups:
         kept = np.flatnonzero(keep)
         order = kept[np.argsort(-np.nan_to_num(np.abs(score[kept]), nan=-1.0), kind="stable")]
         if top is not None:
-            order = order[_rank_within(rows["feature"].to_numpy()[order]) < top]
+            order = order[rank_within(rows["feature"].to_numpy()[order]) < top]
         if cohort is None:
             rows = rows.iloc[order]  # one copy: the rows kept, strongest first
         else:
@@ -216,13 +216,14 @@ class _Shard:
         """The rows of the row groups whose ``feature`` range may hold one of ``codes``
         (the caller keeps the rows of ``codes``), in the store's dtypes: NaN (NA for
         counts) where a cohort has no result."""
+        import pyarrow as pa
+
         wanted = np.asarray(codes, dtype=np.int64)[:, None]
         hit = np.flatnonzero(((self.first <= wanted) & (wanted <= self.last)).any(axis=0))
         tables = [self._row_group(int(index)) for index in hit]
         if not tables:  # no row holds these features (none has a result): nothing to read
             tables = [self.metadata.schema.to_arrow_schema().empty_table()]
-        frame = tables[0].to_pandas() if len(tables) == 1 else pd.concat([t.to_pandas() for t in tables],
-                                                                          ignore_index=True)
+        frame = (tables[0] if len(tables) == 1 else pa.concat_tables(tables)).to_pandas()
         return frame.astype(self.dtypes) if self.legacy else frame
 
     def _row_group(self, index: int):
@@ -259,11 +260,12 @@ def _match_feature(features: pd.DataFrame, query: str) -> list[int]:
     return [int(c) for c in hit]
 
 
-def _rank_within(codes: np.ndarray) -> np.ndarray:
+def rank_within(codes: np.ndarray) -> np.ndarray:
     """Each position's rank among the positions of its code, in order: 0 for the first
-    row of a feature, 1 for its second, ...
+    row of a feature, 1 for its second, ... (a lookup's ``top`` and the ``top`` keep
+    policy of :mod:`linkscan.engine.keep`).
 
-    >>> _rank_within(np.array([5, 3, 5, 5, 3]))
+    >>> rank_within(np.array([5, 3, 5, 5, 3]))
     array([0, 0, 1, 2, 1])
     """
     by_code = np.argsort(codes, kind="stable")
